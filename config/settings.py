@@ -1,0 +1,102 @@
+"""Every setting comes from the environment, parsed by small helpers (the Redash way).
+
+Defaults give a working embedded setup: a SQLite file under ``instance/``, messages recorded
+instead of sent, email printed instead of sent. Secrets are never defaulted in production: a
+missing ``SECRET_KEY`` gets a per-process random key and a warning, so sessions do not survive
+restarts until one is configured.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_str(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:  # a typo in deployment config must fail loudly at start-up
+        raise ValueError(f"setting {name} must be a whole number, got {value!r}") from exc
+
+
+def env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be a number, got {value!r}") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the ``postgres://`` and ``postgresql://`` forms hosts hand out and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def default_database_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'outreach.db'}"
+
+
+def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> dict[str, Any]:
+    """Return the Flask config mapping for this process."""
+    env = os.environ if env is None else env
+    instance_path = instance_path or Path(env_str(env, "OUTREACH_INSTANCE_PATH", str(PROJECT_ROOT / "instance")))
+    secret = env_str(env, "SECRET_KEY")
+    if secret is None:
+        if env_bool(env, "OUTREACH_REQUIRE_SECRET", False):
+            raise RuntimeError("SECRET_KEY must be set in the environment")
+        warnings.warn("SECRET_KEY is not set: using a random key for this process", stacklevel=2)
+        secret = secrets.token_hex(32)
+    return {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            env_str(env, "DATABASE_URL", default_database_url(instance_path))
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "OUTREACH_TIMEZONE": env_str(env, "OUTREACH_TIMEZONE", "Europe/London"),
+        "OUTREACH_PUBLIC_BASE_URL": env_str(env, "OUTREACH_PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Messaging (Twilio); without credentials the console gateway records messages instead.
+        "TWILIO_ACCOUNT_SID": env_str(env, "TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": env_str(env, "TWILIO_AUTH_TOKEN"),
+        "TWILIO_MESSAGING_SERVICE_SID": env_str(env, "TWILIO_MESSAGING_SERVICE_SID"),
+        "TWILIO_FROM_NUMBER": env_str(env, "TWILIO_FROM_NUMBER"),
+        "TWILIO_API_BASE_URL": env_str(env, "TWILIO_API_BASE_URL"),
+        "SMS_RATE_PER_SECOND": env_float(env, "SMS_RATE_PER_SECOND", 1.0),
+        # Email (weekly digest); without SMTP_HOST the console backend prints instead.
+        "SMTP_HOST": env_str(env, "SMTP_HOST"),
+        "SMTP_PORT": env_int(env, "SMTP_PORT", 25),
+        "SMTP_USERNAME": env_str(env, "SMTP_USERNAME"),
+        "SMTP_PASSWORD": env_str(env, "SMTP_PASSWORD"),
+        "SMTP_STARTTLS": env_bool(env, "SMTP_STARTTLS", False),
+        "MAIL_FROM": env_str(env, "MAIL_FROM", "outreach@localhost"),
+        # Web session hygiene.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env_bool(env, "SESSION_COOKIE_SECURE", False),
+        "PERMANENT_SESSION_LIFETIME": env_int(env, "SESSION_TIMEOUT_MINUTES", 60) * 60,
+        "MAX_CONTENT_LENGTH": env_int(env, "MAX_UPLOAD_MB", 200) * 1024 * 1024,
+    }

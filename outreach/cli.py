@@ -1,0 +1,26 @@
+"""The ``outreach`` console command: a Flask CLI group over ``create_app``.
+
+``outreach db upgrade`` (Flask-Migrate), ``outreach schools add``, ``outreach import ...``,
+``outreach report ...``, ``outreach attendance rebuild``, ``outreach demo``; ``flask --app wsgi``
+reaches the same commands. Each feature keeps its commands in its own ``cli.py``.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def register_commands(app: Flask) -> None:
+    from outreach.attendance.cli import attendance_cli, report_cli
+    from outreach.demo.cli import demo_command
+    from outreach.registers.cli import import_cli
+    from outreach.schools.cli import schools_cli
+
+    for command in (schools_cli, import_cli, report_cli, attendance_cli, demo_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from outreach import create_app
+
+    FlaskGroup(create_app=lambda: create_app(), help="outreach: attendance intervention for schools").main()

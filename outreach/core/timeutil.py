@@ -1,0 +1,41 @@
+"""Time: stored in UTC, shown and scheduled in Europe/London.
+
+One place for "now" so tests and the clock agree, and one place for school-week arithmetic.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC (a callable for column defaults, never a value)."""
+    return datetime.now(timezone.utc)
+
+
+def to_london(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(LONDON)
+
+
+def london_today() -> date:
+    return datetime.now(LONDON).date()
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week: the key of pupil-week rollups and weekly trends."""
+    return day - timedelta(days=day.weekday())
+
+
+def academic_year_start(day: date) -> date:
+    """1 September on or before ``day``: the DfE academic year runs September to August."""
+    year = day.year if day.month >= 9 else day.year - 1
+    return date(year, 9, 1)
+
+
+def academic_year_label(day: date) -> str:
+    start = academic_year_start(day).year
+    return f"{start}/{(start + 1) % 100:02d}"

@@ -1,0 +1,4 @@
+"""One import that loads every feature's tables (for create_app, Alembic and tests)."""
+from outreach.schools.models import Contact, Pupil, PupilContact, School, Trust  # noqa: F401
+from outreach.registers.models import ImportBatch, Mark, MarkChange  # noqa: F401
+from outreach.attendance.models import PupilWeek  # noqa: F401
