@@ -1,8 +1,10 @@
 """Un-initialised extension instances; ``create_app`` binds them to an app."""
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from flask_wtf.csrf import CSRFProtect
 
 # Deterministic constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -20,3 +22,5 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
+csrf = CSRFProtect()  # every form; JSON API (token auth) and Twilio webhooks are exempted explicitly
+login_manager = LoginManager()  # configured by outreach.core.accounts
