@@ -117,7 +117,7 @@ def _validate(purpose: Purpose, body: str) -> None:
     problems = check_body(purpose, body)
     if problems:
         unknown = [p for p in placeholders.check(normalise_body(body), purpose.placeholders) if p.kind == "unknown"]
-        headline = (f"the template uses {', '.join(p.text for p in unknown)}, which {purpose.label.lower()} messages cannot fill"
+        headline = (f"the template uses {', '.join(p.text for p in unknown)}, which '{purpose.label}' templates cannot fill"
                     if unknown and len(unknown) == len(problems) else "the template cannot be saved")
         raise UserError(headline, details=problems)
 
@@ -218,8 +218,10 @@ def school_values(school: School) -> dict[str, str]:
     return values
 
 
-def preview_warnings(purpose: Purpose, body: str, sms: SegmentInfo) -> list[str]:
+def preview_warnings(purpose: Purpose, body: str, sms: SegmentInfo, school: School | None = None) -> list[str]:
     warnings: list[str] = []
+    if school is not None and "school_phone" in placeholders.placeholders_in(body) and not school.contact_phone:
+        warnings.append("the school has no contact phone number: add one, or messages using {school_phone} cannot be sent")
     if sms.is_unicode:
         warnings.append(sms.explain())
     if sms.segments > LONG_MESSAGE_SEGMENTS:
@@ -242,7 +244,7 @@ def preview(school: School, purpose: str, body: str, language: str = FALLBACK_LA
     text = placeholders.render(body, merged)
     sms = analyse(text)
     return Preview(text=text, language=normalise_language(language), sms=sms,
-                   warnings=tuple(preview_warnings(spec, body, sms)))
+                   warnings=tuple(preview_warnings(spec, body, sms, school)))
 
 
 def preview_template(school: School, name: str, language: str = FALLBACK_LANGUAGE) -> Preview:
