@@ -23,7 +23,6 @@ from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Iterable, Mapping, Protocol, Sequence
 
-import phonenumbers
 from sqlalchemy import func, select
 
 from outreach.attendance.measures import is_persistent_absence
@@ -37,7 +36,7 @@ from outreach.messaging.quiet_hours_settings import policy_for_school
 from outreach.messaging.segments import SegmentInfo, analyse
 from outreach.messaging.templates import choose_variant, get_template, normalise_language, school_values
 from outreach.schools.models import Contact, Pupil, PupilContact, School
-from outreach.schools.phones import is_drama_number
+from outreach.schools.phones import is_mobile, to_e164
 
 
 @dataclass(frozen=True)
@@ -206,21 +205,6 @@ def select_pupils(school: School, audience: AudienceFilter, on_date: date | None
 
 # --- contacts ---------------------------------------------------------------------------------
 
-def _parse_phone(raw: str) -> phonenumbers.PhoneNumber | None:
-    try:
-        number = phonenumbers.parse(raw, "GB")
-    except phonenumbers.NumberParseException:
-        return None
-    return number if phonenumbers.is_possible_number(number) else None
-
-
-def _is_mobile(number: phonenumbers.PhoneNumber) -> bool:
-    if is_drama_number(number):  # Ofcom's drama range is mobile (07700 900xxx)
-        return True
-    return phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
-                                                 phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-
-
 def textable_phone(contact: Contact, school_id: int, is_opted_out: OptOutCheck,
                    opt_out_cache: dict[str, bool] | None = None) -> tuple[str | None, tuple[str, str | None] | None]:
     """(E.164 phone, None) if ``contact`` can be texted, else (None, (reason, detail))."""
@@ -230,12 +214,12 @@ def textable_phone(contact: Contact, school_id: int, is_opted_out: OptOutCheck,
         return None, ("no_phone", None)
     if contact.phone_invalid_reason:
         return None, ("phone_invalid", contact.phone_invalid_reason)
-    number = _parse_phone(contact.phone)
-    if number is None:
-        return None, ("phone_invalid", "not a phone number")
-    if not _is_mobile(number):
+    try:
+        phone = to_e164(contact.phone)
+    except ValueError as exc:
+        return None, ("phone_invalid", str(exc))
+    if not is_mobile(phone):
         return None, ("not_mobile", None)
-    phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     cache = opt_out_cache if opt_out_cache is not None else {}
     if phone not in cache:
         cache[phone] = bool(is_opted_out(school_id, phone))

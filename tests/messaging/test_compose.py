@@ -111,10 +111,13 @@ def test_unreachable_numbers_are_excluded_with_reasons(family) -> None:
     mum.phone_invalid_reason = "Twilio 21614: not a mobile number"
     landline = make_contact(school, [yusuf], name="Gran", phone="+442079460000", priority=2)
     nophone = make_contact(school, [zain], name="Uncle", phone=None, priority=2)
+    garbled = make_contact(school, [zain], name="Aunt", phone="0770", priority=3)
     review = run(school, [amira, yusuf, zain])
     assert review.messages == ()
-    reasons = {(e.contact_id, e.reason) for e in review.contacts_excluded}
-    assert reasons == {(mum.id, "phone_invalid"), (landline.id, "not_mobile"), (nophone.id, "no_phone")}
+    reasons = {(e.contact_id, e.reason, e.detail) for e in review.contacts_excluded}
+    assert reasons == {(mum.id, "phone_invalid", "Twilio 21614: not a mobile number"), (landline.id, "not_mobile", None),
+                       (nophone.id, "no_phone", None),
+                       (garbled.id, "phone_invalid", "not a valid phone number for its country")}
     invalid = next(e for e in review.contacts_excluded if e.reason == "phone_invalid")
     assert invalid.text == "phone number marked invalid: Twilio 21614: not a mobile number"
     assert {e.pupil_ids[0] for e in review.pupils_not_reached} == {amira.id, yusuf.id, zain.id}

@@ -18,37 +18,32 @@ ANY_TEXT = st.text(alphabet=st.one_of(
 ), max_size=400)
 
 
-def oracle_gsm_segments(text: str) -> int:
-    """Parts by cutting the codec's septet stream every 153, never after a lone escape byte."""
-    septets = text.encode("gsm03.38")
-    if not septets:
-        return 0
-    if len(septets) <= 160:
-        return 1
-    parts, i = 0, 0
-    while i < len(septets):
-        end = min(i + 153, len(septets))
-        if end < len(septets) and septets[end - 1] == 0x1B:
-            end -= 1
-        parts, i = parts + 1, end
-    return parts
-
-
-def oracle_ucs2_segments(text: str) -> int:
-    """Parts by cutting the UTF-16 code-unit stream every 67, never inside a surrogate pair."""
-    raw = text.encode("utf-16-be")
-    units = [raw[i:i + 2] for i in range(0, len(raw), 2)]
+def oracle_cut(units: list, single: int, part: int, binds_to_next) -> int:
+    """Parts for a stream of encoded units: one if it fits ``single``, else cuts every ``part``
+    units, stepping back one where the last unit of a part ``binds_to_next``."""
     if not units:
         return 0
-    if len(units) <= 70:
+    if len(units) <= single:
         return 1
     parts, i = 0, 0
     while i < len(units):
-        end = min(i + 67, len(units))
-        if end < len(units) and 0xD8 <= units[end - 1][0] <= 0xDB:  # high surrogate: keep the pair whole
+        end = min(i + part, len(units))
+        if end < len(units) and binds_to_next(units[end - 1]):
             end -= 1
         parts, i = parts + 1, end
     return parts
+
+
+def oracle_gsm_segments(text: str) -> int:
+    """The codec's septet stream, never cut after an escape byte."""
+    return oracle_cut(list(text.encode("gsm03.38")), 160, 153, lambda septet: septet == 0x1B)
+
+
+def oracle_ucs2_segments(text: str) -> int:
+    """The UTF-16 code-unit stream, never cut inside a surrogate pair."""
+    raw = text.encode("utf-16-be")
+    units = [int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2)]
+    return oracle_cut(units, 70, 67, lambda unit: 0xD800 <= unit <= 0xDBFF)
 
 
 def codec_accepts(text: str) -> bool:
