@@ -86,6 +86,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "TWILIO_FROM_NUMBER": env_str(env, "TWILIO_FROM_NUMBER"),
         "TWILIO_API_BASE_URL": env_str(env, "TWILIO_API_BASE_URL"),
         "SMS_RATE_PER_SECOND": env_float(env, "SMS_RATE_PER_SECOND", 1.0),
+        # Quiet hours (school wall clock); a school's own settings override these defaults.
+        "OUTREACH_QUIET_HOURS": env_str(env, "OUTREACH_QUIET_HOURS", "20:00-08:00"),
+        "OUTREACH_QUIET_DAYS": env_str(env, "OUTREACH_QUIET_DAYS", "sun"),
         # Email (weekly digest); without SMTP_HOST the console backend prints instead.
         "SMTP_HOST": env_str(env, "SMTP_HOST"),
         "SMTP_PORT": env_int(env, "SMTP_PORT", 25),

@@ -2,3 +2,4 @@
 from outreach.schools.models import Contact, Pupil, PupilContact, School, Trust  # noqa: F401
 from outreach.registers.models import ImportBatch, Mark, MarkChange  # noqa: F401
 from outreach.attendance.models import PupilWeek  # noqa: F401
+from outreach.messaging.models import MessageTemplate, MessageTemplateVariant, SchoolMessagingSettings  # noqa: F401

@@ -6,7 +6,7 @@ from itertools import count
 
 from outreach.extensions import db
 from outreach.registers.models import Mark
-from outreach.schools.models import Pupil, School
+from outreach.schools.models import Contact, Pupil, PupilContact, School
 from outreach.schools.upn import make_upn
 
 _serial = count(1)
@@ -32,3 +32,24 @@ def make_pupil(school: School, **fields) -> Pupil:
 def add_marks(pupil: Pupil, marks: list[tuple[date, str, str]]) -> None:
     db.session.add_all(Mark(pupil_id=pupil.id, school_id=pupil.school_id, date=d, session=s, code=c) for d, s, c in marks)
     db.session.flush()
+
+
+def make_contact(school: School, pupils: list[Pupil] | tuple[Pupil, ...] = (), *, name: str = "Parent Test",
+                 phone: str | None = "+447700900001", language: str = "en", sms_consent: bool = True,
+                 phone_invalid_reason: str | None = None, priority: int = 1,
+                 relationship: str = "parent") -> Contact:
+    """A parent or carer linked to each of ``pupils`` at ``priority`` (1 = called first)."""
+    contact = Contact(school_id=school.id, name=name, phone=phone, preferred_language=language,
+                      sms_consent=sms_consent, phone_invalid_reason=phone_invalid_reason)
+    db.session.add(contact)
+    db.session.flush()
+    for pupil in pupils:
+        link_contact(pupil, contact, priority=priority, relationship=relationship)
+    return contact
+
+
+def link_contact(pupil: Pupil, contact: Contact, *, priority: int = 1, relationship: str = "parent") -> PupilContact:
+    link = PupilContact(pupil_id=pupil.id, contact_id=contact.id, priority=priority, relationship_label=relationship)
+    db.session.add(link)
+    db.session.flush()
+    return link

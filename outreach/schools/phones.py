@@ -19,6 +19,8 @@ def to_e164(raw: str, region: str = "GB") -> str:
 
 def is_mobile(e164: str) -> bool:
     number = phonenumbers.parse(e164, None)
+    if is_drama_number(number):  # the drama range is a mobile range (07700 900xxx)
+        return True
     return phonenumbers.number_type(number) in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
