@@ -1,9 +1,10 @@
 """attendance read side: indexes for range queries
 
-- marks: (school_id, date) in place of (school_id). Rollup refreshes and the partial edge weeks of
-  a date range read one school's marks for a few days; with an index on school_id alone each of
-  those read every mark the school ever had. The composite index serves school_id-only lookups
-  too, so the old index goes.
+- marks: (school_id, date, pupil_id, code) in place of (school_id). Rollup refreshes and the
+  partial edge weeks of a date range read one school's marks for a few days; with an index on
+  school_id alone each of those read every mark the school ever had, and with pupil_id and code
+  in the key they never touch the table. The composite index serves school_id-only lookups too,
+  so the old index goes.
 - pupil_weeks: the (school_id, week_start) index also carries pupil_id and every count, so the
   school and group figures (sums over a range of weeks) are read from the index alone.
 
@@ -27,7 +28,7 @@ COVERED = ["school_id", "week_start", "pupil_id", "present", "aea", "authorised"
 
 def upgrade():
     with op.batch_alter_table("marks", schema=None) as batch_op:
-        batch_op.create_index("ix_marks_school_date", ["school_id", "date"], unique=False)
+        batch_op.create_index("ix_marks_school_date", ["school_id", "date", "pupil_id", "code"], unique=False)
         batch_op.drop_index(batch_op.f("ix_marks_school_id"))
     with op.batch_alter_table("pupil_weeks", schema=None) as batch_op:
         batch_op.drop_index("ix_pupil_weeks_school_week")

@@ -51,11 +51,12 @@ class Mark(db.Model):
     code: Mapped[str] = mapped_column(String(2))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
 
-    # (school_id, date) rather than school_id alone: rollup refreshes and the partial edge weeks of
-    # a date range read one school's marks for a few days, never the whole school's history.
+    # Rollup refreshes and the partial edge weeks of a date range read one school's marks for a
+    # few days: (school_id, date) finds them without the school's whole history, and pupil_id and
+    # code in the key answer those reads from the index alone.
     __table_args__ = (
         CheckConstraint("session in ('AM','PM')", name="session"),
-        Index("ix_marks_school_date", "school_id", "date"),
+        Index("ix_marks_school_date", "school_id", "date", "pupil_id", "code"),
     )
 
 

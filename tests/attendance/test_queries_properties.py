@@ -81,6 +81,11 @@ def _check(registers, first, last):
     if trend:
         assert trend[-1].cumulative_pa_pct == group.persistent_absence_pct
         assert trend[-1].cumulative_sa_pct == group.severe_absence_pct
+    for point in trend:  # each week: PA and SA of enrolments on sums from the range start to its end
+        so_far = [count_marks(_in(marks, first, point.end)) for marks in all_marks.values()]
+        enrolled = [c for c in so_far if c.possible > 0]
+        assert point.cumulative_pa_pct == 100.0 * sum(c.persistent_absence for c in enrolled) / len(enrolled)
+        assert point.cumulative_sa_pct == 100.0 * sum(c.severe_absence for c in enrolled) / len(enrolled)
     for point in trend:
         assert first <= point.start <= point.end <= last
         pupils_that_week = sum(
