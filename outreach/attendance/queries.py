@@ -157,15 +157,16 @@ class GroupMeasures(_CountsView):
 
     @classmethod
     def from_counts(cls, rng: DateRange, pupil_counts: Iterable[SessionCounts]) -> "GroupMeasures":
-        total, enrolments, pa, sa = SessionCounts(), 0, 0, 0
+        total, enrolments, pa, sa = [0] * len(COUNT_FIELDS), 0, 0, 0
         for counts in pupil_counts:
             if counts.possible == 0:
                 continue
-            total += counts
+            for i, name in enumerate(COUNT_FIELDS):
+                total[i] += getattr(counts, name)
             enrolments += 1
             pa += counts.persistent_absence
             sa += counts.severe_absence
-        return cls(rng.start, rng.end, enrolments, total, pa, sa)
+        return cls(rng.start, rng.end, enrolments, SessionCounts(*total), pa, sa)
 
 
 @dataclass(frozen=True)
@@ -438,7 +439,7 @@ def _counts_by_pupil(school_id: int, rng: DateRange, pf: PupilFilter | None = No
     """pupil_id -> counts over ``rng`` for every pupil of the school with any mark in it."""
     whole, edges = _plan(school_id, rng)
     keep = _python_filter(pf)
-    tallies: dict[int, np.ndarray] = {}
+    tallies: dict[int, list[int]] = {}
     if whole:
         pupils, _weeks, fields = _packed(school_id, whole, pf, COUNT_FIELDS)
         if len(pupils):
