@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger
+from sqlalchemy import Date, ForeignKey, Index, SmallInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.extensions import db
+
+COVERED_COLUMNS = ("pupil_id", "present", "aea", "authorised", "unauthorised", "late", "not_counted", "admin", "possible")
 
 
 class PupilWeek(db.Model):
@@ -27,4 +29,7 @@ class PupilWeek(db.Model):
     admin: Mapped[int] = mapped_column(SmallInteger, default=0)
     possible: Mapped[int] = mapped_column(SmallInteger, default=0)
 
-    __table_args__ = (Index("ix_pupil_weeks_school_week", "school_id", "week_start"),)
+    # Every school or group figure reads a range of weeks for one school and sums these counts.
+    # With the counts in the index key the read never touches the table (a covering index: SQLite
+    # has no INCLUDE), which halves the time on SQLite and gives PostgreSQL index-only scans.
+    __table_args__ = (Index("ix_pupil_weeks_school_week", "school_id", "week_start", *COVERED_COLUMNS),)

@@ -27,8 +27,13 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def category_condition(category: Category, date_col: str = "m.date", code_col: str = "m.code") -> str:
-    """SQL that is true when a mark falls in ``category`` under the table of its own date."""
+def category_condition(category: Category, date_col: str = "m.date", code_col: str = "m.code",
+                       within: tuple[date, date] | None = None) -> str:
+    """SQL that is true when a mark falls in ``category`` under the table of its own date.
+
+    ``within`` (first, last) promises the marks lie in those dates: code windows outside it are
+    left out and windows covering it lose their date tests, so a query over a few days under one
+    code table classifies with plain ``code IN (...)`` lists."""
     parts: list[str] = []
     for table in TABLES:
         # group codes by their own validity window inside the table
@@ -41,10 +46,16 @@ def category_condition(category: Category, date_col: str = "m.date", code_col: s
             end = min(end_candidates) if end_candidates else None
             windows.setdefault((start, end), []).append(code.code)
         for (start, end), codes in sorted(windows.items(), key=lambda item: str(item[0])):
+            in_list = ", ".join(_quote(c) for c in sorted(codes))
+            if within is not None:
+                if start > within[1] or (end is not None and end < within[0]):
+                    continue
+                if start <= within[0] and (end is None or end >= within[1]):
+                    parts.append(f"({code_col} IN ({in_list}))")
+                    continue
             bounds = f"{date_col} >= {_quote(start.isoformat())}"
             if end is not None:
                 bounds += f" AND {date_col} <= {_quote(end.isoformat())}"
-            in_list = ", ".join(_quote(c) for c in sorted(codes))
             parts.append(f"({bounds} AND {code_col} IN ({in_list}))")
     return "(" + " OR ".join(parts) + ")" if parts else "(1 = 0)"
 
@@ -56,13 +67,23 @@ def _week_expr(dialect: str) -> str:
     return "date(m.date, '-' || ((CAST(strftime('%w', m.date) AS INTEGER) + 6) % 7) || ' days')"
 
 
-def _select_sql(dialect: str, where: str) -> str:
-    sums = [f"SUM(CASE WHEN {category_condition(cat)} THEN 1 ELSE 0 END) AS {col}" for cat, col in _CATEGORY_COLUMN.items()]
+def count_sum_expressions(date_col: str = "m.date", code_col: str = "m.code",
+                          within: tuple[date, date] | None = None) -> dict[str, str]:
+    """Column name -> ``SUM(CASE ...)`` over marks for every count a rollup holds (the six
+    categories and ``late``): the one SQL classifier, shared by the rollups and by the queries
+    that read a few days of marks directly (the partial edge weeks of a date range)."""
+    sums = {col: f"SUM(CASE WHEN {category_condition(cat, date_col, code_col, within)} THEN 1 ELSE 0 END)"
+            for cat, col in _CATEGORY_COLUMN.items()}
     late = ", ".join(_quote(c) for c in sorted(LATE_CODES))
+    sums["late"] = f"SUM(CASE WHEN {code_col} IN ({late}) THEN 1 ELSE 0 END)"
+    return sums
+
+
+def _select_sql(dialect: str, where: str, within: tuple[date, date]) -> str:
     week = _week_expr(dialect)
+    sums = ", ".join(f"{expr} AS {col}" for col, expr in count_sum_expressions(within=within).items())
     return (
-        f"SELECT m.pupil_id, {week} AS week_start, m.school_id, {', '.join(sums)}, "
-        f"SUM(CASE WHEN m.code IN ({late}) THEN 1 ELSE 0 END) AS late "
+        f"SELECT m.pupil_id, {week} AS week_start, m.school_id, {sums} "
         f"FROM marks m WHERE {where} GROUP BY m.pupil_id, {week}, m.school_id"
     )
 
@@ -86,7 +107,7 @@ def refresh(session: Session, school_id: int, date_from: date, date_to: date,
     session.execute(stmt)
     dialect = session.get_bind().dialect.name
     cols = "pupil_id, week_start, school_id, " + ", ".join(_COLUMNS) + ", late"
-    inner = _select_sql(dialect, where)
+    inner = _select_sql(dialect, where, (first, last))
     insert = (
         f"INSERT INTO pupil_weeks ({cols}, possible) "
         f"SELECT {cols}, present + aea + authorised + unauthorised FROM ({inner}) AS agg"

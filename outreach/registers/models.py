@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.core.timeutil import utcnow
@@ -47,11 +47,17 @@ class Mark(db.Model):
     pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     session: Mapped[str] = mapped_column(String(2), primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
     code: Mapped[str] = mapped_column(String(2))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
 
-    __table_args__ = (CheckConstraint("session in ('AM','PM')", name="session"),)
+    # Rollup refreshes and the partial edge weeks of a date range read one school's marks for a
+    # few days: (school_id, date) finds them without the school's whole history, and pupil_id and
+    # code in the key answer those reads from the index alone.
+    __table_args__ = (
+        CheckConstraint("session in ('AM','PM')", name="session"),
+        Index("ix_marks_school_date", "school_id", "date", "pupil_id", "code"),
+    )
 
 
 class MarkChange(db.Model):
