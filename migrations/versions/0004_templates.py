@@ -1,7 +1,7 @@
 """messaging content: message templates with language variants, per-school quiet hours
 
 Revision ID: 0004_templates
-Revises: 0001
+Revises: 0002_engine
 Create Date: 2026-11-23 18:46:20.570945
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0004_templates"
-down_revision = "0001"
+down_revision = "0002_engine"
 branch_labels = None
 depends_on = None
 
