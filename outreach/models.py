@@ -2,3 +2,5 @@
 from outreach.schools.models import Contact, Pupil, PupilContact, School, Trust  # noqa: F401
 from outreach.registers.models import ImportBatch, Mark, MarkChange  # noqa: F401
 from outreach.attendance.models import PupilWeek  # noqa: F401
+from outreach.core.accounts.models import ApiToken, LoginThrottle, User, user_schools  # noqa: F401
+from outreach.core.audit.models import AuditEvent, AuditEventPupil  # noqa: F401
