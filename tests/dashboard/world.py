@@ -42,6 +42,7 @@ class World:
     schools: dict[str, School] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     pupils: dict[str, list[Any]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def email(self, who: str) -> str:
         return self.users[who].email
