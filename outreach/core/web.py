@@ -12,6 +12,7 @@ from flask import Flask, current_app, flash, g, redirect, request, session, url_
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outreach.core.accounts.roles import ROLES, Role, role_label
@@ -31,6 +32,7 @@ def register_core_web(app: Flask) -> None:
     from outreach.core.audit.routes import bp as audit_bp
 
     _configure_login(app)
+    app.session_interface = _SessionInterface()
     if app.config.get("TRUSTED_PROXY_COUNT"):
         n = int(app.config["TRUSTED_PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
@@ -49,6 +51,15 @@ def register_core_web(app: Flask) -> None:
     register_openapi(app)
     register_nav(app, "Users", "admin.users", roles=[Role.ADMIN], section="admin", active_for=["admin."])
     register_nav(app, "Audit log", "audit.index", roles=[Role.ADMIN], section="admin", active_for=["audit."])
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The API never reads or refreshes the session cookie (tokens only)."""
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        if request.path.startswith("/api/"):
+            return False
+        return super().should_set_cookie(app, session)
 
 
 def _configure_login(app: Flask) -> None:

@@ -89,9 +89,10 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, **extra: str) -> Any:
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, ip: str = "127.0.0.1", **extra: str) -> Any:
     token = csrf_token(client, "/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token, **extra})
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token, **extra},
+                       environ_base={"REMOTE_ADDR": ip})
 
 
 def signed_in_client(app: Flask, email: str) -> FlaskClient:
