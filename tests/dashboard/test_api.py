@@ -182,3 +182,26 @@ def test_openapi_document_is_generated_from_the_registry(app: Flask, api) -> Non
     # Every API route in the app is in the document, and nothing else is.
     api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and not r.rule.endswith("openapi.json")}
     assert len(api_rules) == len(doc["paths"])
+
+
+def test_pupil_pages_cost_the_same_queries_whatever_their_size(api, world: World) -> None:
+    """No query per pupil (the audit commit must not expire the rows being serialised)."""
+    from sqlalchemy import event
+
+    for n in range(40):
+        make_pupil(world.schools["B"], surname=f"Q{n:02d}")
+    db.session.commit()
+    caller = api("officer")
+    caller.get("/api/v1/schools/100002/pupils?per_page=1")  # token touched, caches warm
+
+    def count(per_page: int) -> int:
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert caller.get(f"/api/v1/schools/100002/pupils?per_page={per_page}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    assert count(40) == count(2)
