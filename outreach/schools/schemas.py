@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from outreach.core.api.schemas import PageQuerySchema
+from outreach.core.api.schemas import PageQuerySchema, Text
 from outreach.schools.models import PHASES
 from outreach.schools.queries import YEAR_GROUPS
 
@@ -38,7 +38,7 @@ class SchoolDetailSchema(SchoolSchema):
 
 
 class SchoolListQuerySchema(PageQuerySchema):
-    q = fields.String(validate=validate.Length(max=100), metadata={"description": "Name fragment or URN prefix."})
+    q = Text(validate.Length(max=100), metadata={"description": "Name fragment or URN prefix."})
 
 
 class PupilListQuerySchema(PageQuerySchema):

@@ -1,5 +1,6 @@
 """Fixtures for the dashboard foundations: a small world of trusts, schools, pupils and one user
-per role, and clients signed in as each. Real rows, real sign-in through the login form."""
+per role (tests/dashboard/world.py). Real rows, real sign-in through the login form.
+tests/e2e/conftest.py imports these same fixtures."""
 from __future__ import annotations
 
 from typing import Any, Iterator

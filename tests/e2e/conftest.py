@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.dashboard.world import World, build_world, fast_password_hashing
+from tests.dashboard.conftest import _fast_hashing, world  # noqa: F401 (the same world and fast hashing)
 
 HERE = Path(__file__).parent
 AXE_JS = HERE / "vendor" / "axe.min.js"
@@ -50,17 +50,6 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _fast_hashing(app: Flask) -> Iterator[None]:
-    with fast_password_hashing(app):
-        yield
-
-
-@pytest.fixture()
-def world(db: Any) -> World:
-    return build_world()
 
 
 # Playwright: Debian's chromium, headless, no network beyond loopback ------------------------

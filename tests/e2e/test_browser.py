@@ -19,6 +19,7 @@ def sign_in(page: Page, base: str, email: str, password: str = PASSWORD) -> None
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
 
 
 def check_page(page: Page, screenshots: Path, name: str) -> None:
@@ -136,6 +137,8 @@ def test_works_without_javascript(browser: Browser, live_server: LiveServer, wor
 
 def test_skip_link_is_the_first_tab_stop_and_focus_is_visible(page: Page, live_server: LiveServer, world: World) -> None:
     sign_in(page, live_server.url, "officer@example.org")
+    page.goto(f"{live_server.url}/schools")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Schools")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "Skip to main content"

@@ -1,4 +1,6 @@
-"""Admin pages: users (activate, unlock) and their API tokens (create: shown once; revoke)."""
+"""Admin pages: users (activate, unlock) and their API tokens (create: shown once; revoke).
+
+Every POST here is CSRF-checked by Flask-WTF's ``CSRFProtect`` before the view runs."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -46,8 +48,6 @@ def user(user_id: int):  # type: ignore[no-untyped-def]
 @roles_required(Role.ADMIN)
 def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
     target = _user(user_id)
-    if not ActionForm().validate_on_submit():
-        raise UserError("The form had expired. Please try again.")
     if target.id == current_user.id:
         raise UserError("You cannot deactivate your own account.")
     services.set_active(target, not target.active)
@@ -60,8 +60,6 @@ def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
 @roles_required(Role.ADMIN)
 def unlock(user_id: int):  # type: ignore[no-untyped-def]
     target = _user(user_id)
-    if not ActionForm().validate_on_submit():
-        raise UserError("The form had expired. Please try again.")
     services.unlock(target.email)
     audit.record("user.unlock", detail={"user_id": target.id})
     flash(f"Sign-in for {target.email} is unlocked.", "success")
@@ -85,8 +83,6 @@ def create_token(user_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/tokens/<int:token_id>/revoke")
 @roles_required(Role.ADMIN)
 def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
-    if not ActionForm().validate_on_submit():
-        raise UserError("The form had expired. Please try again.")
     if not 0 < token_id <= 2_147_483_647:
         raise NotFound("No such token")
     token = services.get_token(token_id)

@@ -59,22 +59,24 @@ def list_command() -> None:
         click.echo(f"{user.email}\t{user.role}\t{where}\t{state}\t{last}")
 
 
+def _set_active(email: str, active: bool) -> None:
+    with user_errors():
+        user = services.set_active(services.require_user(email), active)
+    click.echo(f"{'activated' if active else 'deactivated'} {user.email}")
+
+
 @users_cli.command("deactivate")
 @click.option("--email", required=True)
 def deactivate_command(email: str) -> None:
     """Deactivate an account: its sessions end and its API tokens stop working at once."""
-    with user_errors():
-        user = services.set_active(services.require_user(email), False)
-    click.echo(f"deactivated {user.email}")
+    _set_active(email, False)
 
 
 @users_cli.command("activate")
 @click.option("--email", required=True)
 def activate_command(email: str) -> None:
     """Re-activate a deactivated account."""
-    with user_errors():
-        user = services.set_active(services.require_user(email), True)
-    click.echo(f"activated {user.email}")
+    _set_active(email, True)
 
 
 @users_cli.command("set-password")

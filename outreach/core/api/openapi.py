@@ -12,7 +12,7 @@ from flask import Flask, current_app, jsonify
 from werkzeug.routing import Rule
 
 from outreach.core.api.framework import API_PREFIX, ApiBlueprint, EndpointDoc
-from outreach.core.api.schemas import ErrorSchema, PageQuerySchema
+from outreach.core.api.schemas import NO_NUL, ErrorSchema, PageQuerySchema
 
 API_VERSION = "1.0.0"
 INT32_MAX = 2_147_483_647
@@ -28,8 +28,8 @@ _ERROR_TEXT = {
 
 _CONVERTER_SCHEMAS = {
     "int": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
-    "string": {"type": "string", "minLength": 1},
-    "default": {"type": "string", "minLength": 1},
+    "string": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+    "default": {"type": "string", "minLength": 1, "pattern": NO_NUL},
 }
 
 

@@ -1,11 +1,21 @@
 """Schemas every API endpoint shares: errors, page metadata and the page query parameters."""
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from outreach.core.pagination import DEFAULT_PER_PAGE
 
-MAX_PER_PAGE = 100  # the documented ceiling; API_MAX_PER_PAGE may lower it, never raise it
+MAX_PER_PAGE = 100
+NO_NUL = r"^[^\x00]*$"  # every text input: PostgreSQL cannot store NUL, so it is refused (400) up front
+
+
+def Text(*validators: Any, **kwargs: Any) -> fields.String:  # noqa: N802 - reads like a field class
+    """A string field for input that documents (and enforces) that NUL characters are refused:
+    ``Text(validate.Length(max=100), metadata={...})``."""
+    return fields.String(validate=[validate.Regexp(NO_NUL, error="Text may not contain NUL characters."), *validators],
+                         **kwargs)  # the documented ceiling; API_MAX_PER_PAGE may lower it, never raise it
 
 
 class ErrorSchema(Schema):
