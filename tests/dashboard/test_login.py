@@ -237,3 +237,33 @@ def test_nul_bytes_are_a_400_not_a_500(app: Flask, world: World) -> None:
     anon = app.test_client()
     token = csrf_token(anon)
     assert anon.post("/login", data={"email": "a\x00@b.c", "password": "x", "csrf_token": token}).status_code == 400
+
+
+def test_concurrent_failures_are_all_counted(app: Flask, world: World) -> None:
+    """Workers counting at once lose nothing: each failure is one atomic upsert."""
+    import threading
+
+    email = world.email("officer")
+    app.config["LOGIN_MAX_FAILURES"] = 1000
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with app.app_context():
+                for _ in range(5):
+                    throttle.record_failure(email, None)
+                    db.session.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=worker) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not errors, errors
+        db.session.expire_all()
+        assert db.session.get(LoginThrottle, ("account", throttle.account_key(email))).failures == 30
+    finally:
+        app.config["LOGIN_MAX_FAILURES"] = 5
