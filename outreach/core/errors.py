@@ -10,7 +10,6 @@ from typing import Any
 import logging
 
 from flask import Flask, Response, jsonify, render_template, render_template_string, request
-from jinja2 import TemplateError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ _TITLES = {
 def html_error(code: int, title: str, message: str) -> tuple[str, int]:
     try:
         return render_template("errors/error.html", code=code, title=title, message=message), code
-    except (TemplateError, Exception):  # the shell itself failed (a 500 in the middle of a DB outage)
+    except Exception:  # the shell itself failed (a 500 in the middle of a DB outage)
         log.exception("error page could not be rendered with the page shell")
         return render_template_string(_PAGE, code=code, title=title, message=message), code
 
