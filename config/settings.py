@@ -100,6 +100,19 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env_bool(env, "SESSION_COOKIE_SECURE", False),
-        "PERMANENT_SESSION_LIFETIME": env_int(env, "SESSION_TIMEOUT_MINUTES", 60) * 60,
+        "PERMANENT_SESSION_LIFETIME": env_int(env, "SESSION_TIMEOUT_MINUTES", 60) * 60,  # idle timeout
+        "SESSION_MAX_HOURS": env_int(env, "SESSION_MAX_HOURS", 12),  # absolute, whatever the activity
+        # Sign-in throttle (counted in the database, so it holds across workers and hosts).
+        "LOGIN_MAX_FAILURES": env_int(env, "LOGIN_MAX_FAILURES", 5),  # per account
+        "LOGIN_MAX_FAILURES_PER_IP": env_int(env, "LOGIN_MAX_FAILURES_PER_IP", 30),  # a school shares one address
+        "LOGIN_LOCKOUT_MINUTES": env_int(env, "LOGIN_LOCKOUT_MINUTES", 15),
+        # Password hashing (argon2id); defaults are RFC 9106's low-memory profile. Stored hashes
+        # made with other parameters are re-hashed at the next successful sign-in.
+        "ARGON2_TIME_COST": env_int(env, "ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_KIB": env_int(env, "ARGON2_MEMORY_KIB", 65536),
+        "ARGON2_PARALLELISM": env_int(env, "ARGON2_PARALLELISM", 4),
+        # Reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0: none).
+        "TRUSTED_PROXY_COUNT": env_int(env, "TRUSTED_PROXY_COUNT", 0),
+        "API_MAX_PER_PAGE": env_int(env, "API_MAX_PER_PAGE", 100),
         "MAX_CONTENT_LENGTH": env_int(env, "MAX_UPLOAD_MB", 200) * 1024 * 1024,
     }

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template_string, request
+import logging
+
+from flask import Flask, Response, jsonify, render_template, render_template_string, request
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
 
 
 class UserError(Exception):
@@ -30,7 +34,13 @@ class Forbidden(UserError):
     status_code = 403
 
 
-def _wants_json() -> bool:
+class Unauthorized(UserError):
+    """No valid credentials (the API's bearer token); answered with ``WWW-Authenticate``."""
+
+    status_code = 401
+
+
+def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
@@ -38,15 +48,56 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ 
 <body><main><h1>{{ title }}</h1><p>{{ message }}</p><p><a href="/">Back to the start</a></p></main></body></html>"""
 
 
+# Kinder words than werkzeug's for the pages people actually meet.
+_TITLES = {
+    400: ("Something needs fixing", None),
+    401: ("Please sign in", None),
+    403: ("You do not have access to this", "Your account can't do this. If you think it should, ask your administrator."),
+    404: ("Page not found", "We could not find that page. Check the address, or go back to the start."),
+    405: ("That can't be done here", None),
+    413: ("That file is too large", None),
+    429: ("Too many requests", None),
+    500: ("Sorry, something went wrong", "The problem has been logged. Please try again in a moment."),
+}
+
+
+def html_error(code: int, title: str, message: str) -> tuple[str, int]:
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    except Exception:  # the shell itself failed (a 500 in the middle of a DB outage)
+        log.exception("error page could not be rendered with the page shell")
+        return render_template_string(_PAGE, code=code, title=title, message=message), code
+
+
+def json_error(message: str, details: Any, code: int) -> Response:
+    response = jsonify({"error": message, "details": details})
+    response.status_code = code
+    if code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="outreach"'
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(UserError)
     def handle_user_error(exc: UserError):  # type: ignore[no-untyped-def]
-        if _wants_json():
-            return jsonify({"error": exc.message, "details": exc.details}), exc.status_code
-        return render_template_string(_PAGE, code=exc.status_code, title="Something needs fixing", message=exc.message), exc.status_code
+        if wants_json():
+            return json_error(exc.message, exc.details, exc.status_code)
+        title = _TITLES.get(exc.status_code, ("Something needs fixing", None))[0]
+        return html_error(exc.status_code, title, exc.message)
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):  # type: ignore[no-untyped-def]
-        if _wants_json():
-            return jsonify({"error": exc.name, "details": exc.description}), exc.code
-        return render_template_string(_PAGE, code=exc.code, title=exc.name, message=exc.description), exc.code
+        code = exc.code or 500
+        if code >= 500:
+            from outreach.extensions import db
+
+            db.session.rollback()  # the page shell reads the user; never from a broken transaction
+        if wants_json():
+            response = json_error(exc.name, exc.description, code)
+        else:
+            title, message = _TITLES.get(code, (exc.name, None))
+            body, _ = html_error(code, title, message or exc.description or "")
+            response = Response(body, status=code, mimetype="text/html")
+        if code == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response

@@ -39,3 +39,12 @@ def academic_year_start(day: date) -> date:
 def academic_year_label(day: date) -> str:
     start = academic_year_start(day).year
     return f"{start}/{(start + 1) % 100:02d}"
+
+
+def ensure_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite hands ``DateTime(timezone=True)`` back naive)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
