@@ -44,6 +44,8 @@ def register_logging(app: Flask) -> None:
     # Log lines carry ids and counts only: never names, UPNs or phone numbers.
     if not app.debug and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces every plugin it loads at INFO on import; that is noise on every command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:
