@@ -3,3 +3,5 @@ from outreach.schools.models import Contact, Pupil, PupilContact, School, Trust 
 from outreach.registers.models import ImportBatch, Mark, MarkChange  # noqa: F401
 from outreach.attendance.models import PupilWeek  # noqa: F401
 from outreach.messaging.models import MessageTemplate, MessageTemplateVariant, SchoolMessagingSettings  # noqa: F401
+from outreach.interventions.models import (Intervention, InterventionPupil, Referral, ReferralEvent,  # noqa: F401
+                                           ReferralReview, RuleMessage, RuleSettings, Task)
