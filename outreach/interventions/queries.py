@@ -1,0 +1,193 @@
+"""Read helpers: intervention and task lists, and the case timeline with pluggable sources.
+
+The timeline gathers, per pupil, everything that happened in one chronological list: register
+imports and the corrections they made, interventions, referral steps, rule tasks, and whatever
+other features register (messaging adds messages and replies with ``register_timeline_source``,
+so this module never imports messaging tables that may not exist).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from sqlalchemy import func, select
+
+from outreach.core.timeutil import to_london
+from outreach.extensions import db
+from outreach.interventions.models import Intervention, InterventionPupil, Referral, ReferralEvent, Task
+from outreach.interventions.vocabulary import INTERVENTION_TYPES, RULES
+from outreach.registers.models import ImportBatch, Mark, MarkChange
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One thing that happened to a case. ``at`` is UTC (shown in London time)."""
+
+    at: datetime
+    kind: str  # import, mark_change, intervention, referral, task, message, reply ...
+    title: str
+    detail: str | None = None
+    by: str | None = None
+    ref: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def london(self) -> datetime:
+        return to_london(self.at)
+
+
+TimelineSource = Callable[[int, int], Iterable[TimelineEvent]]  # (school_id, pupil_id) -> events
+_SOURCES: dict[str, TimelineSource] = {}
+
+
+def register_timeline_source(name: str, source: TimelineSource) -> None:
+    """Add (or replace) a source of timeline events, e.g. ``register_timeline_source("messages", fn)``."""
+    _SOURCES[name] = source
+
+
+def timeline_sources() -> dict[str, TimelineSource]:
+    return dict(_SOURCES)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _fmt_day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def import_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
+    """Each import that holds marks of this pupil (by the batch that last set them)."""
+    rows = db.session.execute(
+        select(ImportBatch, func.count(), func.min(Mark.date), func.max(Mark.date))
+        .join(Mark, Mark.batch_id == ImportBatch.id)
+        .where(Mark.pupil_id == pupil_id, Mark.school_id == school_id, ImportBatch.school_id == school_id)
+        .group_by(ImportBatch.id))
+    return [TimelineEvent(_aware(batch.finished_at or batch.created_at), "import",
+                          f"Register import: {n} mark{'s' if n != 1 else ''} ({_fmt_day(first)} to {_fmt_day(last)})",
+                          f"{batch.file_name} ({batch.format})", batch.created_by, {"batch_id": batch.id})
+            for batch, n, first, last in rows]
+
+
+def mark_change_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
+    """Corrections, one event per import that changed this pupil's codes."""
+    rows = db.session.execute(
+        select(MarkChange, ImportBatch).join(ImportBatch, ImportBatch.id == MarkChange.batch_id)
+        .where(MarkChange.pupil_id == pupil_id, MarkChange.school_id == school_id)
+        .order_by(MarkChange.batch_id, MarkChange.date, MarkChange.session))
+    by_batch: dict[int, tuple[ImportBatch, list[MarkChange]]] = {}
+    for change, batch in rows:
+        by_batch.setdefault(batch.id, (batch, []))[1].append(change)
+    events = []
+    for batch, changes in by_batch.values():
+        detail = "; ".join(f"{_fmt_day(c.date)} {c.session}: {c.old_code} to {c.new_code}" for c in changes)
+        n = len(changes)
+        events.append(TimelineEvent(_aware(batch.finished_at or batch.created_at), "mark_change",
+                                    f"{n} mark{'s' if n != 1 else ''} corrected", detail, batch.created_by,
+                                    {"batch_id": batch.id}))
+    return events
+
+
+def intervention_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
+    rows = db.session.scalars(
+        select(Intervention).join(InterventionPupil, InterventionPupil.intervention_id == Intervention.id)
+        .where(Intervention.school_id == school_id, InterventionPupil.pupil_id == pupil_id))
+    events = []
+    for row in rows:
+        parts = [p for p in (row.notes, f"Next: {row.next_step}" if row.next_step else None,
+                             f"by {_fmt_day(row.next_step_date)}" if row.next_step_date else None) if p]
+        extra = row.details or {}
+        if row.type == "notice_to_improve" and extra.get("improvement_weeks"):
+            parts.append(f"Improvement period {extra['improvement_weeks']} weeks, to {extra.get('improvement_ends')}")
+        if row.type == "penalty_notice":
+            parts.append(f"Decided by {extra.get('decided_by')} (recorded only)")
+        title = INTERVENTION_TYPES[row.type].label + (f": {row.outcome}" if row.outcome else "")
+        events.append(TimelineEvent(_aware(row.occurred_at), "intervention", title, " · ".join(parts) or None,
+                                    row.recorded_by, {"intervention_id": row.id, "type": row.type}))
+    return events
+
+
+def referral_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
+    rows = db.session.execute(
+        select(ReferralEvent, Referral).join(Referral, Referral.id == ReferralEvent.referral_id)
+        .where(Referral.school_id == school_id, Referral.pupil_id == pupil_id))
+    return [TimelineEvent(_aware(event.at), "referral", f"Early-help referral {referral.id}: {event.action}",
+                          event.note, event.by, {"referral_id": referral.id}) for event, referral in rows]
+
+
+def task_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
+    events = []
+    for task in db.session.scalars(select(Task).where(Task.school_id == school_id, Task.pupil_id == pupil_id)):
+        label = RULES[task.rule].label
+        events.append(TimelineEvent(_aware(task.created_at), "task", f"Task: {label}", task.summary, None,
+                                    {"task_id": task.id, "rule": task.rule}))
+        if task.closed_at is not None:
+            events.append(TimelineEvent(_aware(task.closed_at), "task", f"Task {task.status}: {label}", task.closed_note,
+                                        task.closed_by, {"task_id": task.id, "rule": task.rule}))
+    return events
+
+
+for _name, _source in (("imports", import_events), ("mark_changes", mark_change_events),
+                       ("interventions", intervention_events), ("referrals", referral_events), ("tasks", task_events)):
+    register_timeline_source(_name, _source)
+
+_KIND_ORDER = {"import": 0, "mark_change": 1, "task": 2}
+
+
+def case_timeline(school_id: int, pupil_id: int, *, sources: Mapping[str, TimelineSource] | Sequence[str] | None = None,
+                  since: datetime | None = None, until: datetime | None = None) -> list[TimelineEvent]:
+    """Every event for one pupil, oldest first. ``sources`` names registered sources to use (or
+    gives source functions); by default all registered ones."""
+    if sources is None:
+        chosen = timeline_sources()
+    elif isinstance(sources, Mapping):
+        chosen = dict(sources)
+    else:
+        registered = timeline_sources()
+        unknown = [s for s in sources if s not in registered]
+        if unknown:
+            from outreach.core.errors import UserError
+            raise UserError(f"unknown timeline source(s): {', '.join(unknown)}", details=[f"sources: {', '.join(registered)}"])
+        chosen = {s: registered[s] for s in sources}
+    events = [e for source in chosen.values() for e in source(school_id, pupil_id)]
+    if since is not None:
+        events = [e for e in events if e.at >= since]
+    if until is not None:
+        events = [e for e in events if e.at <= until]
+    return sorted(events, key=lambda e: (e.at, _KIND_ORDER.get(e.kind, 3), e.title))
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+def list_interventions(school_id: int, *, pupil_id: int | None = None, type: str | None = None,
+                       since: datetime | None = None, limit: int = 200, offset: int = 0) -> list[Intervention]:
+    stmt = select(Intervention).where(Intervention.school_id == school_id)
+    if pupil_id is not None:
+        stmt = stmt.where(Intervention.id.in_(select(InterventionPupil.intervention_id)
+                                              .where(InterventionPupil.pupil_id == pupil_id)))
+    if type:
+        stmt = stmt.where(Intervention.type == type)
+    if since is not None:
+        stmt = stmt.where(Intervention.occurred_at >= since)
+    return list(db.session.scalars(stmt.order_by(Intervention.occurred_at.desc(), Intervention.id.desc())
+                                   .limit(limit).offset(offset)))
+
+
+def list_tasks(school_id: int, *, status: str | None = "open", pupil_id: int | None = None, rule: str | None = None,
+               limit: int = 500, offset: int = 0) -> list[Task]:
+    stmt = select(Task).where(Task.school_id == school_id)
+    if status:
+        stmt = stmt.where(Task.status == status)
+    if pupil_id is not None:
+        stmt = stmt.where(Task.pupil_id == pupil_id)
+    if rule:
+        stmt = stmt.where(Task.rule == rule)
+    return list(db.session.scalars(stmt.order_by(Task.created_at.desc(), Task.id.desc()).limit(limit).offset(offset)))
+
+
+def due_next_steps(school_id: int, on_or_before: date) -> list[Intervention]:
+    """Interventions whose next step falls due by ``on_or_before`` (for an officer's day list)."""
+    return list(db.session.scalars(select(Intervention).where(
+        Intervention.school_id == school_id, Intervention.next_step_date.is_not(None),
+        Intervention.next_step_date <= on_or_before).order_by(Intervention.next_step_date)))
