@@ -60,6 +60,11 @@ def school_pupils(school_id: int, pupil_ids: Iterable[int]) -> list[Pupil]:
     return [found[pid] for pid in wanted]
 
 
+def aware(moment: datetime) -> datetime:
+    """SQLite hands timezone-aware columns back naive; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def london_date(moment: datetime) -> date:
     return to_london(moment).date()
 
@@ -488,7 +493,7 @@ def pending_parent_texts(school_id: int | None = None, limit: int = 500) -> list
         stmt = stmt.where(RuleMessage.school_id == school_id)
     return [(row.id, OutgoingMessage(school_id=row.school_id, contact_id=row.contact_id, phone=row.phone, body=row.body,
                                      language=row.language, purpose=row.purpose, pupil_ids=tuple(row.pupil_ids),
-                                     not_before_utc=row.not_before, idempotency_key=row.idempotency_key))
+                                     not_before_utc=aware(row.not_before), idempotency_key=row.idempotency_key))
             for row in db.session.scalars(stmt)]
 
 
