@@ -191,3 +191,59 @@ def due_next_steps(school_id: int, on_or_before: date) -> list[Intervention]:
     return list(db.session.scalars(select(Intervention).where(
         Intervention.school_id == school_id, Intervention.next_step_date.is_not(None),
         Intervention.next_step_date <= on_or_before).order_by(Intervention.next_step_date)))
+
+
+# --- what works here --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImpactRow:
+    """One intervention type at one school (``school_id`` None: every school given, pooled)."""
+
+    school_id: int | None
+    school_name: str
+    type: str
+    label: str
+    result: Any  # outreach.impact.stats.ImpactResult
+
+
+def first_interventions(school_id: int, type: str) -> dict[int, date]:
+    """Each pupil's first intervention of ``type`` (London date): their start date."""
+    from outreach.interventions.services import london_date
+
+    rows = db.session.execute(
+        select(InterventionPupil.pupil_id, func.min(Intervention.occurred_at))
+        .join(Intervention, Intervention.id == InterventionPupil.intervention_id)
+        .where(Intervention.school_id == school_id, Intervention.type == type)
+        .group_by(InterventionPupil.pupil_id))
+    return {pid: london_date(_aware(first)) for pid, first in rows}
+
+
+def intervention_impact(school_ids: Sequence[int], *, weeks: int = 6, types: Sequence[str] | None = None,
+                        min_pupils: int | None = None) -> list[ImpactRow]:
+    """Per intervention type, per school, and (for more than one school, e.g. a trust) pooled
+    across them: attendance before vs since each pupil's first intervention of the type, against
+    similar pupils of the same school who never had it."""
+    from outreach.impact import data as impact_data, stats
+    from outreach.schools.models import School
+
+    chosen = list(types or INTERVENTION_TYPES)
+    names = {s.id: s.name for s in db.session.scalars(select(School).where(School.id.in_(list(school_ids))))}
+    minimum = stats.MIN_PUPILS if min_pupils is None else min_pupils
+    rows: list[ImpactRow] = []
+    for kind in chosen:
+        label = INTERVENTION_TYPES[kind].label
+        pooled: list[Any] = []
+        pooled_missing = 0
+        for school_id in school_ids:
+            participants = first_interventions(school_id, kind)
+            if not participants:
+                continue
+            matched, missing = impact_data.match_programme(school_id, participants, weeks=weeks)
+            rows.append(ImpactRow(school_id, names.get(school_id, str(school_id)), kind, label,
+                                  stats.summarise(matched, weeks=weeks, not_measured=missing, min_pupils=minimum)))
+            pooled.extend(matched)
+            pooled_missing += missing
+        if len(school_ids) > 1 and (pooled or pooled_missing):
+            rows.append(ImpactRow(None, "All schools", kind, label,
+                                  stats.summarise(pooled, weeks=weeks, not_measured=pooled_missing, min_pupils=minimum)))
+    return rows
