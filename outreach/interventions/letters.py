@@ -71,9 +71,9 @@ def _long_date(day: date) -> str:
 
 def _history(school_id: int, pupil_ids: Sequence[int]) -> list[str]:
     rows = db.session.scalars(
-        select(Intervention).join(InterventionPupil, InterventionPupil.intervention_id == Intervention.id)
-        .where(Intervention.school_id == school_id, InterventionPupil.pupil_id.in_(list(pupil_ids)))
-        .order_by(Intervention.occurred_at).distinct())
+        select(Intervention).where(Intervention.school_id == school_id, Intervention.id.in_(
+            select(InterventionPupil.intervention_id).where(InterventionPupil.pupil_id.in_(list(pupil_ids)))))
+        .order_by(Intervention.occurred_at))
     return [f"{_long_date(to_london(i.occurred_at).date())}: {INTERVENTION_TYPES[i.type].label.lower()}"
             + (f" ({i.outcome})" if i.outcome else "") for i in rows]
 
