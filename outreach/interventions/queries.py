@@ -8,7 +8,7 @@ so this module never imports messaging tables that may not exist).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import func, select
@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from outreach.core.timeutil import to_london
 from outreach.extensions import db
 from outreach.interventions.models import Intervention, InterventionPupil, Referral, ReferralEvent, Task
+from outreach.interventions.rules import format_day
+from outreach.interventions.services import aware
 from outreach.interventions.vocabulary import INTERVENTION_TYPES, RULES
 from outreach.registers.models import ImportBatch, Mark, MarkChange
 
@@ -49,14 +51,6 @@ def timeline_sources() -> dict[str, TimelineSource]:
     return dict(_SOURCES)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def _fmt_day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
 def import_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
     """Each import that holds marks of this pupil (by the batch that last set them)."""
     rows = db.session.execute(
@@ -64,8 +58,8 @@ def import_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
         .join(Mark, Mark.batch_id == ImportBatch.id)
         .where(Mark.pupil_id == pupil_id, Mark.school_id == school_id, ImportBatch.school_id == school_id)
         .group_by(ImportBatch.id))
-    return [TimelineEvent(_aware(batch.finished_at or batch.created_at), "import",
-                          f"Register import: {n} mark{'s' if n != 1 else ''} ({_fmt_day(first)} to {_fmt_day(last)})",
+    return [TimelineEvent(aware(batch.finished_at or batch.created_at), "import",
+                          f"Register import: {n} mark{'s' if n != 1 else ''} ({format_day(first)} to {format_day(last)})",
                           f"{batch.file_name} ({batch.format})", batch.created_by, {"batch_id": batch.id})
             for batch, n, first, last in rows]
 
@@ -81,9 +75,9 @@ def mark_change_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
         by_batch.setdefault(batch.id, (batch, []))[1].append(change)
     events = []
     for batch, changes in by_batch.values():
-        detail = "; ".join(f"{_fmt_day(c.date)} {c.session}: {c.old_code} to {c.new_code}" for c in changes)
+        detail = "; ".join(f"{format_day(c.date)} {c.session}: {c.old_code} to {c.new_code}" for c in changes)
         n = len(changes)
-        events.append(TimelineEvent(_aware(batch.finished_at or batch.created_at), "mark_change",
+        events.append(TimelineEvent(aware(batch.finished_at or batch.created_at), "mark_change",
                                     f"{n} mark{'s' if n != 1 else ''} corrected", detail, batch.created_by,
                                     {"batch_id": batch.id}))
     return events
@@ -96,14 +90,14 @@ def intervention_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
     events = []
     for row in rows:
         parts = [p for p in (row.notes, f"Next: {row.next_step}" if row.next_step else None,
-                             f"by {_fmt_day(row.next_step_date)}" if row.next_step_date else None) if p]
+                             f"by {format_day(row.next_step_date)}" if row.next_step_date else None) if p]
         extra = row.details or {}
         if row.type == "notice_to_improve" and extra.get("improvement_weeks"):
             parts.append(f"Improvement period {extra['improvement_weeks']} weeks, to {extra.get('improvement_ends')}")
         if row.type == "penalty_notice":
             parts.append(f"Decided by {extra.get('decided_by')} (recorded only)")
         title = INTERVENTION_TYPES[row.type].label + (f": {row.outcome}" if row.outcome else "")
-        events.append(TimelineEvent(_aware(row.occurred_at), "intervention", title, " · ".join(parts) or None,
+        events.append(TimelineEvent(aware(row.occurred_at), "intervention", title, " · ".join(parts) or None,
                                     row.recorded_by, {"intervention_id": row.id, "type": row.type}))
     return events
 
@@ -112,7 +106,7 @@ def referral_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
     rows = db.session.execute(
         select(ReferralEvent, Referral).join(Referral, Referral.id == ReferralEvent.referral_id)
         .where(Referral.school_id == school_id, Referral.pupil_id == pupil_id))
-    return [TimelineEvent(_aware(event.at), "referral", f"Early-help referral {referral.id}: {event.action}",
+    return [TimelineEvent(aware(event.at), "referral", f"Early-help referral {referral.id}: {event.action}",
                           event.note, event.by, {"referral_id": referral.id}) for event, referral in rows]
 
 
@@ -120,10 +114,10 @@ def task_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
     events = []
     for task in db.session.scalars(select(Task).where(Task.school_id == school_id, Task.pupil_id == pupil_id)):
         label = RULES[task.rule].label
-        events.append(TimelineEvent(_aware(task.created_at), "task", f"Task: {label}", task.summary, None,
+        events.append(TimelineEvent(aware(task.created_at), "task", f"Task: {label}", task.summary, None,
                                     {"task_id": task.id, "rule": task.rule}))
         if task.closed_at is not None:
-            events.append(TimelineEvent(_aware(task.closed_at), "task", f"Task {task.status}: {label}", task.closed_note,
+            events.append(TimelineEvent(aware(task.closed_at), "task", f"Task {task.status}: {label}", task.closed_note,
                                         task.closed_by, {"task_id": task.id, "rule": task.rule}))
     return events
 
@@ -215,7 +209,7 @@ def first_interventions(school_id: int, type: str) -> dict[int, date]:
         .join(Intervention, Intervention.id == InterventionPupil.intervention_id)
         .where(Intervention.school_id == school_id, Intervention.type == type)
         .group_by(InterventionPupil.pupil_id))
-    return {pid: london_date(_aware(first)) for pid, first in rows}
+    return {pid: london_date(aware(first)) for pid, first in rows}
 
 
 def intervention_impact(school_ids: Sequence[int], *, weeks: int = 6, types: Sequence[str] | None = None,

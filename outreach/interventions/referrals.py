@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from outreach.attendance.measures import SessionCounts
 from outreach.attendance.models import PupilWeek
-from outreach.core.errors import NotFound, UserError
+from outreach.core.errors import UserError
 from outreach.core.timeutil import academic_year_label, academic_year_start, to_london, utcnow, week_start
 from outreach.extensions import db
 from outreach.interventions import services
@@ -45,10 +45,7 @@ def _fail(message: str, problems: list[str]) -> None:
 
 
 def get_referral(school_id: int, referral_id: int) -> Referral:
-    referral = db.session.get(Referral, referral_id)
-    if referral is None or referral.school_id != school_id:
-        raise NotFound(f"no referral {referral_id} at this school")
-    return referral
+    return services.get_scoped(Referral, school_id, referral_id, "referral")
 
 
 def _check_move(referral: Referral, to: str) -> None:
@@ -238,10 +235,7 @@ def schedule_review(school_id: int, referral_id: int, due_date: date, *, by: str
 
 
 def get_review(school_id: int, review_id: int) -> ReferralReview:
-    review = db.session.get(ReferralReview, review_id)
-    if review is None or review.school_id != school_id:
-        raise NotFound(f"no referral review {review_id} at this school")
-    return review
+    return services.get_scoped(ReferralReview, school_id, review_id, "referral review")
 
 
 def complete_review(school_id: int, review_id: int, *, by: str, notes: str | None = None,

@@ -101,9 +101,13 @@ class Calendar:
 
     days: tuple[date, ...]
     weeks: tuple[date, ...] = field(init=False)
+    day_week: Mapping[date, int] = field(init=False, repr=False)  # school day -> index into weeks
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weeks", tuple(sorted({_monday(d) for d in self.days})))
+        weeks = tuple(sorted({_monday(d) for d in self.days}))
+        position = {w: i for i, w in enumerate(weeks)}
+        object.__setattr__(self, "weeks", weeks)
+        object.__setattr__(self, "day_week", {d: position[_monday(d)] for d in self.days})
 
     def school_days_after(self, day: date, until: date) -> int:
         """School days strictly after ``day`` up to and including ``until``."""
@@ -161,7 +165,8 @@ def days_text(sessions: int) -> str:
     return f"{number} day" if number == "1" else f"{number} days"
 
 
-def _fmt(day: date) -> str:
+def format_day(day: date) -> str:
+    """'Mon 4 Nov 2024': how rules, tasks and timelines name a day."""
     return f"{day.strftime('%a')} {day.day} {day.strftime('%b %Y')}"
 
 
@@ -219,7 +224,7 @@ def first_day_contact(pupil_id: int, days: Mapping[date, Day], cal: Calendar, as
         return None
     run = cal.school_days_after(start, as_of) + 1
     summary = ("Absent today with no reason given, and no contact with the family logged" if start == as_of else
-               f"Absent with no reason given since {_fmt(start)} ({run} school days), and no contact logged")
+               f"Absent with no reason given since {format_day(start)} ({run} school days), and no contact logged")
     return Finding("first_day_contact", pupil_id, start.isoformat(), start, start, summary,
                    {"since": start.isoformat(), "school_days": run, "n_sessions_today": today.n_sessions})
 
@@ -234,7 +239,7 @@ def n_code_overdue(pupil_id: int, days: Mapping[date, Day], cal: Calendar, as_of
         return None
     sessions = sum(days[d].n_sessions for d in overdue)
     first, last = overdue[0], overdue[-1]
-    when = _fmt(first) if first == last else f"{len(overdue)} days from {_fmt(first)} to {_fmt(last)}"
+    when = format_day(first) if first == last else f"{len(overdue)} days from {format_day(first)} to {format_day(last)}"
     summary = f"No reason recorded for {sessions} session{'s' if sessions != 1 else ''} marked N ({when}) after {school_days} school days"
     return Finding("n_code_overdue", pupil_id, first.isoformat(), first, last, summary,
                    {"dates": [d.isoformat() for d in overdue], "sessions": sessions})
@@ -262,8 +267,8 @@ def consecutive_absence(pupil_id: int, days: Mapping[date, Day], cal: Calendar, 
     if covered is not None and start <= covered:
         return None
     ongoing = end == (pupil_days[-1] if pupil_days else None)
-    summary = (f"Absent {length} school days in a row since {_fmt(start)}" if ongoing
-               else f"Was absent {length} school days in a row, {_fmt(start)} to {_fmt(end)}")
+    summary = (f"Absent {length} school days in a row since {format_day(start)}" if ongoing
+               else f"Was absent {length} school days in a row, {format_day(start)} to {format_day(end)}")
     return Finding("consecutive_absence", pupil_id, start.isoformat(), start, end, summary,
                    {"from": start.isoformat(), "to": end.isoformat(), "school_days": length, "ongoing": ongoing})
 
@@ -302,7 +307,7 @@ def _crossing(pupil_id: int, rule: str, series: list[tuple[date, int, int]], tes
     _, absent, possible = series[-1]
     pct = percentage(absent, possible) or 0.0
     summary = (f"Now {label} this year: {days_text(absent)} missed of {days_text(possible)} "
-               f"({absent} of {possible} sessions, {pct:.1f}% absence) since the week of {_fmt(crossed)}")
+               f"({absent} of {possible} sessions, {pct:.1f}% absence) since the week of {format_day(crossed)}")
     return Finding(rule, pupil_id, crossed.isoformat(), crossed, as_of, summary,
                    {"absent_sessions": absent, "possible_sessions": possible, "absence_pct": round(pct, 1),
                     "crossed_week": crossed.isoformat()})
@@ -326,10 +331,8 @@ def _weekly(days: Mapping[date, Day], cal: Calendar, as_of: date) -> list[list[i
     """Per school week (index as ``cal.weeks``): [attended, possible] sessions."""
     weeks = [[0, 0] for _ in cal.weeks]
     for d, day in days.items():
-        if d > as_of or not day.possible:
-            continue
-        i = cal.week_index(d)
-        if i < len(cal.weeks) and cal.weeks[i] == _monday(d):
+        i = cal.day_week.get(d)
+        if i is not None and d <= as_of:
             weeks[i][0] += day.attended
             weeks[i][1] += day.possible
     return weeks
@@ -384,10 +387,8 @@ def monday_friday(pupil_id: int, days: Mapping[date, Day], cal: Calendar, as_of:
     at a rate at least ``ratio`` times the rate on other days."""
     by_week: list[list[int]] = [[0, 0, 0, 0] for _ in cal.weeks]  # mf_absent, mf_days, other_absent, other_days
     for d, day in days.items():
-        if d > as_of or not day.possible:
-            continue
-        i = cal.week_index(d)
-        if i >= len(cal.weeks) or cal.weeks[i] != _monday(d):
+        i = cal.day_week.get(d)
+        if i is None or d > as_of or not day.possible:
             continue
         slot = 0 if d.weekday() in (0, 4) else 2
         by_week[i][slot] += 1 if day.absent else 0
@@ -429,7 +430,7 @@ def penalty_threshold(pupil_id: int, days: Mapping[date, Day], cal: Calendar, as
                     if day.unauthorised and d <= as_of and (covered is None or d > covered))
     if not unauth or not cal.weeks:
         return None
-    week_of = [cal.week_index(d) for d, _ in unauth]
+    week_of = [cal.day_week[d] if d in cal.day_week else cal.week_index(d) for d, _ in unauth]
     trigger: tuple[int, int, int, int] | None = None  # (index into unauth, window's first week, sessions, first counted)
     anchor = -1  # index into unauth of the last trigger: sessions up to it are used
     lo = 0
@@ -452,7 +453,7 @@ def penalty_threshold(pupil_id: int, days: Mapping[date, Day], cal: Calendar, as
     day = unauth[j][0]
     window_start = cal.weeks[first_week]
     summary = (f"{counted} unauthorised sessions ({days_text(counted)}) within {school_weeks} school weeks "
-               f"({_fmt(window_start)} to {_fmt(day)}): a penalty notice must be considered by a person")
+               f"({format_day(window_start)} to {format_day(day)}): a penalty notice must be considered by a person")
     return Finding("penalty_threshold", pupil_id, day.isoformat(), window_start, day, summary,
                    {"sessions": counted, "window_start": window_start.isoformat(), "reached_on": day.isoformat(),
                     "first_session": unauth[first_counted][0].isoformat(), "school_weeks": school_weeks})

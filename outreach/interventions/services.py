@@ -13,11 +13,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from outreach.attendance.models import PupilWeek
 from outreach.core.errors import NotFound, UserError
-from outreach.core.timeutil import LONDON, academic_year_start, london_today, to_london, utcnow, week_start
+from outreach.core.timeutil import LONDON, academic_year_start, to_london, utcnow, week_start
 from outreach.extensions import db
 from outreach.interventions import rules
 from outreach.interventions.models import Intervention, InterventionPupil, RuleMessage, RuleSettings, Task
@@ -150,11 +149,16 @@ def log_intervention(school: School, *, type: str, pupil_ids: Sequence[int], rec
     return row
 
 
-def get_intervention(school_id: int, intervention_id: int) -> Intervention:
-    row = db.session.get(Intervention, intervention_id)
+def get_scoped(model: Any, school_id: int, row_id: int, what: str) -> Any:
+    """A row by id, only if it belongs to ``school_id`` (another school's row is simply not found)."""
+    row = db.session.get(model, row_id)
     if row is None or row.school_id != school_id:
-        raise NotFound(f"no intervention {intervention_id} at this school")
+        raise NotFound(f"no {what} {row_id} at this school")
     return row
+
+
+def get_intervention(school_id: int, intervention_id: int) -> Intervention:
+    return get_scoped(Intervention, school_id, intervention_id, "intervention")
 
 
 def record_outcome(school_id: int, intervention_id: int, *, outcome: str | None = None,
@@ -370,12 +374,8 @@ def evaluate_rules(school: School, as_of: date | None = None, *, now: datetime |
         findings.extend(rules.evaluate_pupil(pupil_id, registers.get(pupil_id, {}), calendar, as_of, config, ctx))
     result.findings = len(findings)
     existing = _existing_keys(school.id, {f.pupil_id for f in findings})
-    for finding in findings:
-        if (finding.pupil_id, finding.rule, finding.episode_key) in existing:
-            continue
-        task = _create_task(school.id, finding, now)
-        if task is not None:
-            result.created.append(task)
+    result.created = _insert_tasks([_task_values(school.id, f, now) for f in findings
+                                    if (f.pupil_id, f.rule, f.episode_key) not in existing])
     if config.parent_texts and result.created:
         result.messages = propose_parent_texts(school, config, [t for t in result.created if t.rule in rules.TEXT_RULES],
                                                now=now, is_opted_out=is_opted_out)
@@ -393,20 +393,30 @@ def _existing_keys(school_id: int, pupil_ids: set[int]) -> set[tuple[int, str, s
     return {(p, r, k) for p, r, k in rows}
 
 
-def _create_task(school_id: int, finding: rules.Finding, now: datetime) -> Task | None:
-    """Insert in a savepoint: if a concurrent evaluation made the same episode's task first, the
-    unique key refuses this one and the rest of the evaluation carries on."""
-    task = Task(school_id=school_id, pupil_id=finding.pupil_id, rule=finding.rule, episode_key=finding.episode_key,
+def _task_values(school_id: int, finding: rules.Finding, now: datetime) -> dict[str, Any]:
+    return dict(school_id=school_id, pupil_id=finding.pupil_id, rule=finding.rule, episode_key=finding.episode_key,
                 episode_start=finding.episode_start, episode_end=finding.episode_end, summary=finding.summary[:300],
                 next_step=finding.next_step, detail=finding.detail, status="open", created_at=now,
-                due_date=london_date(now))
-    try:
-        with db.session.begin_nested():
-            db.session.add(task)
-            db.session.flush()
-    except IntegrityError:
-        return None
-    return task
+                due_date=london_date(now), assigned_to=None)
+
+
+def _insert_tasks(values: list[dict[str, Any]]) -> list[Task]:
+    """Insert tasks in one statement, skipping any episode that already has one: if a concurrent
+    evaluation (the clock and an import at once) made it first, the unique key keeps one and the
+    rest of this evaluation carries on. Returns the tasks this call created."""
+    if not values:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = (dialect_insert(Task).on_conflict_do_nothing(index_elements=["school_id", "pupil_id", "rule", "episode_key"])
+            .returning(Task.id))
+    ids = [row[0] for row in db.session.execute(stmt, values)]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Task).where(Task.id.in_(ids)).order_by(Task.id)))
 
 
 def create_task(school_id: int, pupil_id: int, rule: str, episode_key: str, *, summary: str,
@@ -422,11 +432,10 @@ def create_task(school_id: int, pupil_id: int, rule: str, episode_key: str, *, s
         return None
     now = now or utcnow()
     finding = rules.Finding(rule, pupil_id, episode_key, episode_start, episode_end or episode_start, summary, detail or {})
-    task = _create_task(school_id, finding, now)
-    if task is not None:
-        task.assigned_to = assigned_to
-        task.due_date = due_date or task.due_date
-    return task
+    values = _task_values(school_id, finding, now)
+    values.update(assigned_to=assigned_to, due_date=due_date or values["due_date"])
+    created = _insert_tasks([values])
+    return created[0] if created else None
 
 
 # --- parent texts -----------------------------------------------------------------------------
@@ -512,10 +521,7 @@ def mark_texts_enqueued(ids: Iterable[int], now: datetime | None = None) -> int:
 # --- tasks ------------------------------------------------------------------------------------
 
 def get_task(school_id: int, task_id: int) -> Task:
-    task = db.session.get(Task, task_id)
-    if task is None or task.school_id != school_id:
-        raise NotFound(f"no task {task_id} at this school")
-    return task
+    return get_scoped(Task, school_id, task_id, "task")
 
 
 def close_task(school_id: int, task_id: int, *, status: str, by: str, note: str | None = None,

@@ -97,7 +97,8 @@ def test_concurrent_evaluations_make_one_task_per_episode(school):
     finding = rules.first_day_contact(pupil.id, {date(2024, 11, 13): rules.Day(2, 0, 2, 2, 2)},
                                       rules.Calendar((date(2024, 11, 13),)), date(2024, 11, 13), frozenset(), None)
     assert finding is not None
-    assert services._create_task(school.id, finding, EVENING) is not None
-    assert services._create_task(school.id, finding, EVENING) is None  # unique key refuses, savepoint rolls back
+    values = services._task_values(school.id, finding, EVENING)
+    assert len(services._insert_tasks([values])) == 1
+    assert services._insert_tasks([values, values]) == []  # the unique key keeps the first, nothing fails
     db.session.commit()
     assert len(db.session.scalars(select(Task).where(Task.rule == "first_day_contact")).all()) == 1
