@@ -5,3 +5,5 @@ from outreach.attendance.models import PupilWeek  # noqa: F401
 from outreach.messaging.models import MessageTemplate, MessageTemplateVariant, SchoolMessagingSettings  # noqa: F401
 from outreach.core.accounts.models import ApiToken, LoginThrottle, User, user_schools  # noqa: F401
 from outreach.core.audit.models import AuditEvent, AuditEventPupil  # noqa: F401
+from outreach.interventions.models import (Intervention, InterventionPupil, Referral, ReferralEvent,  # noqa: F401
+                                           ReferralReview, RuleMessage, RuleSettings, Task)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
@@ -146,6 +146,8 @@ def _shell_context() -> dict[str, Any]:
     from outreach.core.scoping import visible_schools_query
     from outreach.extensions import db
 
+    if not has_request_context():  # letters, digests and packs render in the CLI and the clock too
+        return {}
     user = current_user
     switcher: list[Any] = []
     if getattr(user, "is_authenticated", False) and request.endpoint != "static":

@@ -1,0 +1,233 @@
+"""Marshmallow schemas for the JSON API (in and out). The API parses with these, calls the
+services with the loaded values, and dumps the result; the services still check everything, so
+a value the schema lets through but the domain refuses becomes a ``UserError`` (400)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from outreach.interventions.letters import LETTERS
+from outreach.interventions.rules import DEFAULTS, LIMITS
+from outreach.interventions.vocabulary import (CONSENT_METHODS, INTERVENTION_TYPES, REFERRAL_OUTCOMES,
+                                               REFERRAL_STATUSES, RULES, TASK_STATUSES)
+from outreach.impact.stats import MIN_PUPILS
+
+_text = lambda n, **kw: fields.String(validate=validate.Length(max=n), **kw)  # noqa: E731
+
+
+class InterventionIn(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(list(INTERVENTION_TYPES)))
+    pupil_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=200))
+    occurred_at = fields.AwareDateTime(load_default=None)
+    outcome = _text(300, load_default=None, allow_none=True)
+    notes = _text(10_000, load_default=None, allow_none=True)
+    next_step = _text(300, load_default=None, allow_none=True)
+    next_step_date = fields.Date(load_default=None, allow_none=True)
+    details = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)
+
+
+class InterventionOutcomeIn(Schema):
+    outcome = _text(300, load_default=None, allow_none=True)
+    next_step = _text(300, load_default=None, allow_none=True)
+    next_step_date = fields.Date(load_default=None, allow_none=True)
+    notes = _text(10_000, load_default=None, allow_none=True)
+
+
+class InterventionOut(Schema):
+    id = fields.Integer()
+    school_id = fields.Integer()
+    type = fields.String()
+    type_label = fields.Function(lambda i: INTERVENTION_TYPES[i.type].label)
+    stage = fields.Function(lambda i: INTERVENTION_TYPES[i.type].stage)
+    occurred_at = fields.AwareDateTime()
+    recorded_by = fields.String()
+    recorded_at = fields.AwareDateTime()
+    outcome = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    next_step = fields.String(allow_none=True)
+    next_step_date = fields.Date(allow_none=True)
+    details = fields.Dict(allow_none=True)
+    pupil_ids = fields.List(fields.Integer())
+    has_letter = fields.Function(lambda i: i.letter_html is not None)
+
+
+class LetterIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(list(LETTERS)))
+    pupil_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=10))
+    contact_id = fields.Integer(load_default=None, allow_none=True)
+    sender = _text(200, required=True)
+    sender_role = _text(200, load_default=None, allow_none=True)
+    values = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class TaskOut(Schema):
+    id = fields.Integer()
+    school_id = fields.Integer()
+    pupil_id = fields.Integer()
+    rule = fields.String()
+    rule_label = fields.Function(lambda t: RULES[t.rule].label)
+    episode_key = fields.String()
+    episode_start = fields.Date()
+    episode_end = fields.Date()
+    summary = fields.String()
+    next_step = fields.String()
+    detail = fields.Dict(allow_none=True)
+    status = fields.String()
+    assigned_to = fields.String(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    created_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    closed_by = fields.String(allow_none=True)
+    closed_note = fields.String(allow_none=True)
+
+
+class TaskCloseIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["done", "dismissed"]))
+    note = _text(500, load_default=None, allow_none=True)
+
+
+class TaskQuery(Schema):
+    status = fields.String(load_default="open", validate=validate.OneOf(list(TASK_STATUSES)))
+    rule = fields.String(load_default=None, validate=validate.OneOf(list(RULES)))
+    pupil_id = fields.Integer(load_default=None)
+
+
+def _setting_field(name: str, default: object) -> fields.Field:
+    if isinstance(default, bool):
+        return fields.Boolean()
+    if isinstance(default, int):
+        lo, hi = LIMITS[name]
+        return fields.Integer(strict=True, validate=validate.Range(int(lo), int(hi)))
+    if isinstance(default, float):
+        lo, hi = LIMITS[name]
+        return fields.Float(validate=validate.Range(lo, hi))
+    return fields.String(validate=validate.Length(min=1, max=60))
+
+
+RuleSettingsSchema = Schema.from_dict(
+    {name: _setting_field(name, getattr(DEFAULTS, name)) for name in DEFAULTS.__dataclass_fields__},
+    name="RuleSettingsSchema")
+"""Rule thresholds: dump a settings row; load with ``partial=True`` for an update."""
+
+
+class ReferralDraftIn(Schema):
+    pupil_id = fields.Integer(strict=True, required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    officer = _text(200, load_default=None, allow_none=True)
+
+
+class ConsentIn(Schema):
+    given = fields.Boolean(required=True)
+    by_whom = _text(200, required=True)
+    method = fields.String(required=True, validate=validate.OneOf(list(CONSENT_METHODS)))
+    at = fields.AwareDateTime(load_default=None)
+
+
+class SubmitIn(Schema):
+    to = _text(200, required=True)
+
+
+class DecisionIn(Schema):
+    accepted = fields.Boolean(required=True)
+    note = _text(500, load_default=None, allow_none=True)
+    lead_practitioner = _text(200, load_default=None, allow_none=True)
+    lead_practitioner_contact = _text(200, load_default=None, allow_none=True)
+    first_review = fields.Date(load_default=None, allow_none=True)
+
+
+class ReviewIn(Schema):
+    due_date = fields.Date(required=True)
+
+
+class ReviewDoneIn(Schema):
+    notes = _text(10_000, load_default=None, allow_none=True)
+    next_review = fields.Date(load_default=None, allow_none=True)
+
+
+class CloseIn(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(list(REFERRAL_OUTCOMES)))
+    notes = _text(10_000, load_default=None, allow_none=True)
+
+
+class ReferralEventOut(Schema):
+    at = fields.AwareDateTime()
+    action = fields.String()
+    by = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class ReferralReviewOut(Schema):
+    id = fields.Integer()
+    due_date = fields.Date()
+    status = fields.String()
+    completed_at = fields.AwareDateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    reminder_task_id = fields.Integer(allow_none=True)
+
+
+class ReferralOut(Schema):
+    id = fields.Integer()
+    school_id = fields.Integer()
+    pupil_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf(list(REFERRAL_STATUSES)))
+    reason = fields.String()
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+    officer = fields.String(allow_none=True)
+    prefill = fields.Dict(allow_none=True)
+    consent_given = fields.Boolean(allow_none=True)
+    consent_by = fields.String(allow_none=True)
+    consent_at = fields.AwareDateTime(allow_none=True)
+    consent_method = fields.String(allow_none=True)
+    consent_recorded_by = fields.String(allow_none=True)
+    submitted_at = fields.AwareDateTime(allow_none=True)
+    submitted_by = fields.String(allow_none=True)
+    submitted_to = fields.String(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    decision_note = fields.String(allow_none=True)
+    lead_practitioner = fields.String(allow_none=True)
+    lead_practitioner_contact = fields.String(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    outcome_notes = fields.String(allow_none=True)
+    events = fields.List(fields.Nested(ReferralEventOut))
+    reviews = fields.List(fields.Nested(ReferralReviewOut))
+
+
+class TimelineEventOut(Schema):
+    at = fields.AwareDateTime()
+    kind = fields.String()
+    title = fields.String()
+    detail = fields.String(allow_none=True)
+    by = fields.String(allow_none=True)
+    ref = fields.Dict()
+
+
+class ImpactQuery(Schema):
+    weeks = fields.Integer(load_default=6, validate=validate.Range(1, 20))
+    min_pupils = fields.Integer(load_default=MIN_PUPILS, validate=validate.Range(2, 1000))
+
+
+class ImpactResultOut(Schema):
+    label = fields.String()
+    weeks = fields.Integer()
+    n = fields.Integer()
+    comparison_n = fields.Integer()
+    not_measured = fields.Integer()
+    too_few = fields.Boolean()
+    effect = fields.Float(allow_none=True)
+    ci_low = fields.Float(allow_none=True)
+    ci_high = fields.Float(allow_none=True)
+    confidence = fields.Float()
+    participants_change = fields.Float(allow_none=True)
+    comparison_change = fields.Float(allow_none=True)
+    summary = fields.String()
+    notes = fields.List(fields.String())
+
+
+class ImpactRowOut(Schema):
+    school_id = fields.Integer(allow_none=True)
+    school_name = fields.String()
+    type = fields.String()
+    label = fields.String()
+    result = fields.Nested(ImpactResultOut)
