@@ -226,7 +226,7 @@ def load_table(reference: str) -> Sequence[JobSpec]:
     """A job table by reference (``CLOCK_JOB_TABLE`` / ``--table``, default ``jobs.clock:JOBS``)."""
     module_name, sep, attr = reference.partition(":")
     try:
-        table = getattr(importlib.import_module(module_name), attr) if sep else None
+        table = getattr(importlib.import_module(module_name), attr, None) if sep else None
     except ImportError as exc:
         raise ClockConfigError(f"job table {reference}: {exc}") from exc
     if not isinstance(table, (tuple, list)) or not all(isinstance(s, JobSpec) for s in table):
