@@ -144,6 +144,15 @@ def points(value: float | None) -> str:
     return DASH if value is None else f"{value:+.1f} pts"
 
 
+def compared(change: float | None) -> str:
+    """", up 0.4 percentage points on last week" (rounded as shown, so 0.04 reads as unchanged)."""
+    if change is None:
+        return ""
+    if round(change, 1) == 0:
+        return ", the same as last week"
+    return f", {'up' if change > 0 else 'down'} {abs(change):.1f} percentage points on last week"
+
+
 def day_label(day: date) -> str:
     return f"{day.day} {day.strftime('%B %Y')}"
 
@@ -206,9 +215,8 @@ def figures_section(ctx: DigestContext) -> Section:
         change = None
         if ctx.last_week.attendance_pct is not None and ctx.this_week.attendance_pct is not None:
             change = ctx.this_week.attendance_pct - ctx.last_week.attendance_pct
-        paragraphs.append(f"Attendance this week was {pct(ctx.this_week.attendance_pct)}"
-                          + (f", {points(change)} on last week." if change is not None else ".")
-                          + f" This year so far: {pct(ctx.this_year.attendance_pct)}.")
+        paragraphs.append(f"Attendance this week was {pct(ctx.this_week.attendance_pct)}{compared(change)}."
+                          f" This year so far: {pct(ctx.this_year.attendance_pct)}.")
     paragraphs.append(f"This week is Monday {day_label(ctx.week_start)} to Sunday {day_label(ctx.week_end)}; this year "
                       f"runs from {day_label(ctx.year_start)}. Persistent absence: missing 10% or more of possible "
                       "sessions in the period; severe: 50% or more.")
@@ -249,7 +257,7 @@ def newly_persistent_section(ctx: DigestContext) -> Section:
     return Section("newly_persistent", "Newly persistently absent",
                    [f"{n_pa} pupil{'s' if n_pa != 1 else ''} crossed into persistent absence this week"
                     + (f" and {n_sa} into severe absence" if n_sa else "")
-                    + " (figures for the year so far). Each has a task for an attendance officer."],
+                    + " (figures for the year so far)."],
                    [Table("Pupils who crossed the line this week",
                           ["Pupil", "Year", "Absence this year", "Sessions missed", "Now"], rows)],
                    [Link("School overview", ctx.school_path)],
