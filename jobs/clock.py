@@ -29,7 +29,7 @@ import sys
 import threading
 import time as time_module
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -254,6 +254,18 @@ def run_pending_work() -> dict[str, int]:
 # --- the process -----------------------------------------------------------------------------
 
 
+def missed_run(job: ResolvedJob, now: datetime) -> datetime | None:
+    """The run a clock that was down (or in standby while the active one died) missed, if it is
+    still within the job's grace: e.g. started at 08:10 on a Monday, the 07:00 digests.
+
+    APScheduler keeps jobs in memory, so a freshly started scheduler only looks forward; without
+    this, ``misfire_grace_time`` would cover a busy scheduler but not a restart. The jobs pick up
+    due rows, so running one that had in fact already run is harmless."""
+    earliest = now - timedelta(seconds=job.spec.misfire_grace_seconds)
+    first = job.trigger.get_next_fire_time(None, earliest)
+    return first if first is not None and first <= now else None
+
+
 def job_defaults() -> dict[str, Any]:
     """For every job: a missed run folds into one, never two at once of the same job."""
     return {"coalesce": True, "max_instances": 1}
@@ -271,12 +283,19 @@ class Clock:
         self._stopping = threading.Event()
         self._scheduler: BlockingScheduler | None = None
 
-    def build_scheduler(self) -> BlockingScheduler:
+    def build_scheduler(self, now: datetime | None = None) -> BlockingScheduler:
         scheduler = BlockingScheduler(timezone=TIMEZONE, job_defaults=job_defaults())
+        now = now or datetime.now(timezone.utc)
         for job in self.jobs:
+            extra: dict[str, Any] = {}
+            missed = missed_run(job, now)
+            if missed is not None:
+                extra["next_run_time"] = missed
+                log.info("clock: %s was due at %s and is still within its grace: running it now",
+                         job.spec.id, missed.isoformat())
             scheduler.add_job(self._run, job.trigger, args=[job], id=job.spec.id, name=job.spec.id,
                               misfire_grace_time=job.spec.misfire_grace_seconds, coalesce=True, max_instances=1,
-                              replace_existing=True)
+                              replace_existing=True, **extra)
         scheduler.add_job(self._renew, IntervalTrigger(seconds=self.renew_seconds, timezone=TIMEZONE),
                           id="_clock_lock", name="_clock_lock", misfire_grace_time=None, coalesce=True,
                           max_instances=1)

@@ -124,3 +124,18 @@ def test_check_prints_next_runs_and_fails_on_a_bad_table(capsys: pytest.CaptureF
     assert "weekly_digests" in out and "pending_work" in out
     assert clock.main(["--check", "--table", "tests.clock.probe_jobs:nope"]) == 2
     assert "is not a sequence of JobSpec" in capsys.readouterr().err
+
+
+def test_a_clock_started_after_a_missed_run_catches_up_within_the_grace(app: Flask) -> None:
+    with app.app_context():
+        lock = LeaseLock(db.engine, "table-test")
+    c = clock.Clock(app, resolve_table(JOBS, app.config), lock)
+    # Monday 30 March 2026 (BST): the digest was due 07:00 London = 06:00 UTC; the clock starts 09:10 UTC.
+    jobs = {j.id: j for j in c.build_scheduler(now=utc(2026, 3, 30, 9, 10)).get_jobs()}
+    assert jobs["weekly_digests"].next_run_time.astimezone(timezone.utc) == utc(2026, 3, 30, 6, 0)
+    assert jobs["referral_reviews"].next_run_time.astimezone(timezone.utc) == utc(2026, 3, 30, 6, 30)
+    # past the grace: no late run (the scheduler takes the next regular one, Monday 6 April 06:00 UTC)
+    jobs = {j.id: j for j in c.build_scheduler(now=utc(2026, 3, 30, 18, 30)).get_jobs()}
+    assert not hasattr(jobs["weekly_digests"], "next_run_time")
+    assert clock.missed_run(next(j for j in c.jobs if j.spec.id == "weekly_digests"), utc(2026, 3, 30, 18, 30)) is None
+    assert jobs["evaluate_rules"].next_run_time.astimezone(timezone.utc) == utc(2026, 3, 30, 18, 0)  # 19:00 BST, 30 min ago
