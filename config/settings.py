@@ -112,6 +112,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "CLOCK_LEASE_SECONDS": env_float(env, "CLOCK_LEASE_SECONDS", 60.0),
         "CLOCK_RENEW_SECONDS": env_float(env, "CLOCK_RENEW_SECONDS", 15.0),
         "CLOCK_STANDBY_RETRY_SECONDS": env_float(env, "CLOCK_STANDBY_RETRY_SECONDS", 15.0),
+        "CLOCK_STOP_WAIT_SECONDS": env_float(env, "CLOCK_STOP_WAIT_SECONDS", 25.0),
         # Web session hygiene.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

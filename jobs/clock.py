@@ -280,8 +280,11 @@ class Clock:
         cfg = app.config
         self.renew_seconds = float(cfg.get("CLOCK_RENEW_SECONDS", 15.0))
         self.retry_seconds = float(cfg.get("CLOCK_STANDBY_RETRY_SECONDS", 15.0))
+        self.stop_wait_seconds = float(cfg.get("CLOCK_STOP_WAIT_SECONDS", 25.0))
         self._stopping = threading.Event()
         self._scheduler: BlockingScheduler | None = None
+        self._running = 0
+        self._idle = threading.Condition()
 
     def build_scheduler(self, now: datetime | None = None) -> BlockingScheduler:
         scheduler = BlockingScheduler(timezone=TIMEZONE, job_defaults=job_defaults())
@@ -302,12 +305,22 @@ class Clock:
         return scheduler
 
     def _run(self, job: ResolvedJob) -> None:
-        from outreach.extensions import db
-
         if not self.lock.held:  # lost since the last renewal: do nothing, and stand down
             log.error("clock: skipping %s, the clock lock is no longer held", job.spec.id)
             self._stand_down()
             return
+        with self._idle:
+            self._running += 1
+        try:
+            self._run_in_context(job)
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _run_in_context(self, job: ResolvedJob) -> None:
+        from outreach.extensions import db
+
         started = time_module.monotonic()
         with self.app.app_context():
             try:
@@ -348,8 +361,17 @@ class Clock:
                 self._scheduler.start()  # blocks until stop() or a lost lock
                 self._scheduler = None
         finally:
+            self._wait_for_running_jobs()
             self.lock.release()
             log.info("clock %s: stopped", self.lock.holder)
+
+    def _wait_for_running_jobs(self) -> None:
+        """Keep the lock until runs under way finish (up to ``CLOCK_STOP_WAIT_SECONDS``, under a
+        platform's SIGTERM-to-SIGKILL pause), so a standby never starts the same job beside one."""
+        with self._idle:
+            if self._running and not self._idle.wait_for(lambda: self._running == 0, self.stop_wait_seconds):
+                log.warning("clock: %d job(s) still running after %.0fs; releasing the lock anyway",
+                            self._running, self.stop_wait_seconds)
 
 
 def _summary(result: Any) -> str:

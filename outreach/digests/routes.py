@@ -10,6 +10,7 @@ from outreach.core.errors import NotFound, UserError
 from outreach.core.pagination import paginate
 from outreach.core.scoping import require_school
 from outreach.digests import build
+from outreach.digests.services import get_digest
 from outreach.digests.models import Digest
 from outreach.digests.weeks import iso_week, parse_week
 from outreach.schools.models import School
@@ -24,16 +25,10 @@ def _digest(school: School, week: str) -> Digest:
         monday = parse_week(week)
     except UserError:
         raise NotFound("No digest for that week") from None
-    digest = db_digest(school.id, iso_week(monday))
+    digest = get_digest(school.id, iso_week(monday))
     if digest is None:
         raise NotFound("No digest for that week")
     return digest
-
-
-def db_digest(school_id: int, week: str) -> Digest | None:
-    from outreach.extensions import db
-
-    return db.session.scalar(select(Digest).where(Digest.school_id == school_id, Digest.week == week))
 
 
 @bp.get("/<urn>/digests")

@@ -23,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from outreach.core.accounts.models import User, user_schools
 from outreach.core.accounts.roles import Role
 from outreach.core.errors import UserError
-from outreach.core.timeutil import to_london, utcnow
+from outreach.core.timeutil import ensure_utc, to_london, utcnow
 from outreach.digests import build, render, send
 from outreach.digests.models import Digest
-from outreach.digests.weeks import iso_week, last_complete_week_at
+from outreach.digests.weeks import iso_week, last_complete_week_at, parse_week
 from outreach.extensions import db
 from outreach.schools.models import School
 
@@ -55,8 +55,6 @@ def recipients(school: School) -> list[str]:
 def week_or_default(week: str | None, now: datetime) -> date:
     """The Monday of ``week`` (ISO "2026-W48"), or of the last complete week; a week that has not
     ended yet is refused (its figures would change)."""
-    from outreach.digests.weeks import parse_week
-
     monday = parse_week(week) if week else last_complete_week_at(now)
     sunday = monday + timedelta(days=6)
     if sunday >= to_london(now).date():
@@ -167,7 +165,5 @@ def retry_due(digest: Digest, now: datetime, max_attempts: int) -> bool:
         return True
     if digest.status != "failed" or digest.attempts >= max_attempts:
         return False
-    from outreach.core.timeutil import ensure_utc
-
     last = ensure_utc(digest.attempted_at) or ensure_utc(digest.created_at)
     return last is None or now - last >= timedelta(minutes=5 * 2 ** max(0, digest.attempts - 1))

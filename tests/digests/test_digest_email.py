@@ -246,3 +246,14 @@ def test_cli_send_and_bad_input(app: Flask, runner, digest_world: DigestWorld, s
     preview = runner.invoke(args=["digest", "preview", "--school", "100001", "--week", WEEK])
     assert preview.exit_code == 0 and "ATTENDANCE AT A GLANCE" in preview.output
     assert len(smtp_server.messages) == 1  # preview sends nothing
+
+
+def test_console_backend_prints_when_no_smtp_host(app: Flask, digest_world: DigestWorld, capsys,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "SMTP_HOST", None)
+    outcome = services.send_digest(digest_world.school, MONDAY, now=MONDAY_0700_LONDON)
+    assert outcome.reason == "sent"
+    out = capsys.readouterr().out
+    assert f"--- email (console backend: SMTP_HOST not set) to {HEAD_EMAIL}" in out
+    assert "Subject: Ash Primary: attendance for the week of 16 November 2026 (84.0%)" in out
+    assert "ATTENDANCE AT A GLANCE" in out and "--- end of email" in out
