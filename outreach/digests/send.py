@@ -17,7 +17,8 @@ from typing import Any, Mapping, Protocol, Sequence, TextIO
 
 
 class MailBackend(Protocol):
-    def send(self, message: EmailMessage, recipients: Sequence[str]) -> None: ...
+    def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, Any]:
+        """Send, or raise; returns the recipients the server refused while accepting the others."""
 
 
 def build_message(*, subject: str, sender: str, recipients: Sequence[str], html: str, text: str,
@@ -44,7 +45,7 @@ class SmtpBackend:
         self.host, self.port, self.username, self.password = host, port, username, password
         self.starttls, self.timeout = starttls, timeout
 
-    def send(self, message: EmailMessage, recipients: Sequence[str]) -> None:
+    def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, Any]:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             smtp.ehlo()
             if self.starttls:
@@ -52,9 +53,9 @@ class SmtpBackend:
                 smtp.ehlo()
             if self.username:
                 smtp.login(self.username, self.password or "")
-            refused = smtp.send_message(message, to_addrs=list(recipients))
-        if refused:  # some recipients refused, others accepted: the digest counts as sent to those
-            raise smtplib.SMTPRecipientsRefused(refused)
+            # every recipient refused raises SMTPRecipientsRefused; some refused returns them (the
+            # others have the message: sending again would give them a second copy)
+            return dict(smtp.send_message(message, to_addrs=list(recipients)))
 
 
 class ConsoleBackend:
@@ -63,7 +64,7 @@ class ConsoleBackend:
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream
 
-    def send(self, message: EmailMessage, recipients: Sequence[str]) -> None:
+    def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, Any]:
         out = self.stream or sys.stdout
         text_part = message.get_body(preferencelist=("plain",))
         print(f"--- email (console backend: SMTP_HOST not set) to {', '.join(recipients)}", file=out)
@@ -72,6 +73,7 @@ class ConsoleBackend:
         print("", file=out)
         print(text_part.get_content() if text_part is not None else "", file=out)
         print("--- end of email", file=out)
+        return {}
 
 
 def backend_from_config(config: Mapping[str, Any]) -> MailBackend:

@@ -136,7 +136,7 @@ def send_digest(school: School, monday: date, *, now: datetime | None = None, fo
                                  html=rendered.html, text=rendered.text, images=rendered.images,
                                  message_id=values["message_id"])
     try:
-        (backend or send.backend_from_config(current_app.config)).send(message, to)
+        refused = (backend or send.backend_from_config(current_app.config)).send(message, to)
     except Exception as exc:  # noqa: BLE001 - smtplib raises OSError subclasses, SMTPException and more
         db.session.execute(update(Digest).where(Digest.id == digest.id)
                            .values(status="failed", last_error=f"{type(exc).__name__}: {exc}"[:500])
@@ -146,7 +146,9 @@ def send_digest(school: School, monday: date, *, now: datetime | None = None, fo
         log.warning("digest %s for school %s failed to send (attempt %s): %s", digest.week, school.id,
                     digest.attempts, type(exc).__name__)
         return Outcome(digest, False, "failed")
-    db.session.execute(update(Digest).where(Digest.id == digest.id).values(status="sent", sent_at=utcnow())
+    note = f"refused by the server: {', '.join(sorted(refused))}"[:500] if refused else None
+    db.session.execute(update(Digest).where(Digest.id == digest.id).values(status="sent", sent_at=utcnow(),
+                                                                           last_error=note)
                        .execution_options(synchronize_session=False))
     db.session.commit()
     db.session.refresh(digest)

@@ -82,6 +82,13 @@ class _Inbox:
     def __init__(self) -> None:
         self.envelopes: list[Any] = []
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if address.startswith("refused"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"

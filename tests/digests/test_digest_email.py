@@ -257,3 +257,20 @@ def test_console_backend_prints_when_no_smtp_host(app: Flask, digest_world: Dige
     assert f"--- email (console backend: SMTP_HOST not set) to {HEAD_EMAIL}" in out
     assert "Subject: Ash Primary: attendance for the week of 16 November 2026 (84.0%)" in out
     assert "ATTENDANCE AT A GLANCE" in out and "--- end of email" in out
+
+
+def test_a_refused_recipient_does_not_make_the_others_get_it_twice(app: Flask, digest_world: DigestWorld,
+                                                                   smtp_server: SmtpServer,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from outreach.core.accounts import services as accounts
+    from tests.dashboard.world import PASSWORD, fast_password_hashing
+
+    with fast_password_hashing(app):
+        accounts.create_user("refused@ash.example.org", "attendance_officer", PASSWORD, school_urns=["100001"])
+    monkeypatch.setitem(app.config, "DIGEST_INCLUDE_OFFICERS", True)
+    outcome = services.send_digest(digest_world.school, MONDAY, now=MONDAY_0700_LONDON)
+    assert outcome.reason == "sent"
+    assert smtp_server.recipients() == [HEAD_EMAIL]
+    assert outcome.digest.status == "sent" and "refused@ash.example.org" in (outcome.digest.last_error or "")
+    assert jobs.send_pending(MONDAY_0700_LONDON.replace(hour=12)) == 0  # nothing to retry
+    assert len(smtp_server.messages) == 1
