@@ -393,10 +393,34 @@ def next_runs(jobs: Sequence[ResolvedJob], now: datetime | None = None) -> list[
     return [(job.spec.id, job.trigger.get_next_fire_time(None, now)) for job in jobs]
 
 
+def lock_status(engine: Any, name: str) -> str:
+    """Who holds the clock lock, in one line (for operators: ``--status``)."""
+    from sqlalchemy import text
+
+    from outreach.core.clock_lock import LeaseLock, advisory_key
+
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT a.pid, a.client_addr, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"),
+                {"k": advisory_key(name)}).first()
+        if row is None:
+            return f"clock lock {name}: free (no clock is active)"
+        return f"clock lock {name}: held by database session {row.pid} from {row.client_addr or 'local socket'} since {row.backend_start:%Y-%m-%d %H:%M:%S %Z}"
+    current = LeaseLock(engine, name).current()
+    if current is None:
+        return f"clock lock {name}: free (no clock is active)"
+    holder, expires = current
+    state = "held" if expires > datetime.now(timezone.utc) else "expired (a standby may take it)"
+    return f"clock lock {name}: {state} by {holder}, lease until {expires:%Y-%m-%d %H:%M:%S} UTC"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.clock", description="outreach's clock process")
     parser.add_argument("--table", help="job table as module:attribute (default CLOCK_JOB_TABLE, jobs.clock:JOBS)")
     parser.add_argument("--check", action="store_true", help="resolve the table, print each job's next run, exit")
+    parser.add_argument("--status", action="store_true", help="say which clock holds the lock, exit")
     args = parser.parse_args(argv)
 
     from outreach import create_app
@@ -418,6 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     with app.app_context():
         engine = db.engine
+    if args.status:
+        print(lock_status(engine, app.config.get("CLOCK_LOCK_NAME", "clock")))
+        return 0
     lock = clock_lock(engine, name=app.config.get("CLOCK_LOCK_NAME", "clock"),
                       ttl_seconds=float(app.config.get("CLOCK_LEASE_SECONDS", 60.0)))
     clock = Clock(app, jobs, lock)

@@ -69,6 +69,12 @@ def test_only_one_clock_acts_and_the_standby_takes_over(app: Flask, tmp_path: Pa
         assert standby.poll() is None, logs[procs.index(standby)].read_text()
         _wait_for(lambda: "standby" in logs[procs.index(standby)].read_text(), 30, "the standby to log its state")
 
+        status = subprocess.run([sys.executable, "-m", "jobs.clock", "--status"], cwd=PROJECT_ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0 and "clock lock clock: held by " in status.stdout, status.stdout + status.stderr
+        if db.engine.dialect.name == "sqlite":
+            assert f":{active_pid}:" in status.stdout  # the lease names the active clock's host:pid
+
         active.send_signal(signal.SIGKILL)  # no clean release: the lock must free itself
         active.wait(10)
         killed_at = time.time()
@@ -84,6 +90,9 @@ def test_only_one_clock_acts_and_the_standby_takes_over(app: Flask, tmp_path: Pa
 
         standby.send_signal(signal.SIGTERM)  # a clean stop releases the lock
         assert standby.wait(20) == 0, logs[procs.index(standby)].read_text()
+        status = subprocess.run([sys.executable, "-m", "jobs.clock", "--status"], cwd=PROJECT_ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert "clock lock clock: free" in status.stdout, status.stdout + status.stderr
         if db.engine.dialect.name == "sqlite":
             db.session.rollback()
             assert db.session.scalars(select(ClockLease)).all() == []
