@@ -274,3 +274,36 @@ def test_a_refused_recipient_does_not_make_the_others_get_it_twice(app: Flask, d
     assert outcome.digest.status == "sent" and "refused@ash.example.org" in (outcome.digest.last_error or "")
     assert jobs.send_pending(MONDAY_0700_LONDON.replace(hour=12)) == 0  # nothing to retry
     assert len(smtp_server.messages) == 1
+
+
+def test_two_senders_at_once_send_one_email(app: Flask, digest_world: DigestWorld, smtp_server: SmtpServer) -> None:
+    """The clock and ``outreach digest send`` at the same moment (two threads, two sessions):
+    both build, one claims the row, the other sends nothing."""
+    import threading
+
+    from outreach.schools.models import School
+
+    school_id = digest_world.school.id
+    barrier = threading.Barrier(2)
+    reasons: list[str] = []
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            with app.app_context():
+                school = db.session.get(School, school_id)
+                barrier.wait(10)
+                reasons.append(services.send_digest(school, MONDAY, now=MONDAY_0700_LONDON).reason)
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(reasons)[-1] == "sent" and reasons.count("sent") == 1, reasons
+    assert len(smtp_server.messages) == 1
+    assert db.session.query(Digest).count() == 1
