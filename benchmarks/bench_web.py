@@ -48,6 +48,7 @@ TARGETS = [
     Target("schools list", "/schools", "session"),
     Target("school home", "/schools/{urn}", "session"),
     Target("account", "/account", "session"),
+    Target("digests list", "/schools/{urn}/digests", "session"),
     Target("api schools", "/api/v1/schools", "token"),
     Target("api school", "/api/v1/schools/{urn}", "token"),
     Target("api pupils page", "/api/v1/schools/{urn}/pupils?per_page=50", "token"),

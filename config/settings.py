@@ -96,6 +96,23 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "SMTP_PASSWORD": env_str(env, "SMTP_PASSWORD"),
         "SMTP_STARTTLS": env_bool(env, "SMTP_STARTTLS", False),
         "MAIL_FROM": env_str(env, "MAIL_FROM", "outreach@localhost"),
+        "SMTP_TIMEOUT_SECONDS": env_float(env, "SMTP_TIMEOUT_SECONDS", 30.0),
+        # Weekly digest for heads (docs/digest.md): day and London time it is sent, who gets it.
+        "DIGEST_DAY": env_str(env, "DIGEST_DAY", "mon"),
+        "DIGEST_TIME": env_str(env, "DIGEST_TIME", "07:00"),
+        "DIGEST_INCLUDE_OFFICERS": env_bool(env, "DIGEST_INCLUDE_OFFICERS", False),
+        "DIGEST_MAX_ATTEMPTS": env_int(env, "DIGEST_MAX_ATTEMPTS", 5),
+        # The clock process (docs/operations.md): job times are Europe/London wall-clock times.
+        "CLOCK_EVALUATE_TIME": env_str(env, "CLOCK_EVALUATE_TIME", "19:00"),
+        "CLOCK_REFERRAL_REVIEWS_TIME": env_str(env, "CLOCK_REFERRAL_REVIEWS_TIME", "07:30"),
+        "CLOCK_PENDING_SECONDS": env_float(env, "CLOCK_PENDING_SECONDS", 15.0),
+        "CLOCK_DISABLED_JOBS": env_str(env, "CLOCK_DISABLED_JOBS", ""),
+        "CLOCK_JOB_TABLE": env_str(env, "CLOCK_JOB_TABLE", "jobs.clock:JOBS"),
+        "CLOCK_LOCK_NAME": env_str(env, "CLOCK_LOCK_NAME", "clock"),
+        "CLOCK_LEASE_SECONDS": env_float(env, "CLOCK_LEASE_SECONDS", 60.0),
+        "CLOCK_RENEW_SECONDS": env_float(env, "CLOCK_RENEW_SECONDS", 15.0),
+        "CLOCK_STANDBY_RETRY_SECONDS": env_float(env, "CLOCK_STANDBY_RETRY_SECONDS", 15.0),
+        "CLOCK_STOP_WAIT_SECONDS": env_float(env, "CLOCK_STOP_WAIT_SECONDS", 25.0),
         # Web session hygiene.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

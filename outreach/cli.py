@@ -14,13 +14,14 @@ def register_commands(app: Flask) -> None:
     from outreach.attendance.cli import attendance_cli, report_cli
     from outreach.core.accounts.cli import users_cli
     from outreach.demo.cli import demo_command
+    from outreach.digests.cli import digest_cli
     from outreach.interventions.cli import interventions_cli, referrals_cli
     from outreach.messaging.content_cli import templates_cli
     from outreach.registers.cli import import_cli
     from outreach.schools.cli import schools_cli
 
     for command in (schools_cli, import_cli, report_cli, attendance_cli, demo_command, templates_cli, users_cli,
-                    interventions_cli, referrals_cli):
+                    interventions_cli, referrals_cli, digest_cli):
         app.cli.add_command(command)
 
 

@@ -8,3 +8,5 @@ from outreach.core.accounts.models import ApiToken, LoginThrottle, User, user_sc
 from outreach.core.audit.models import AuditEvent, AuditEventPupil  # noqa: F401
 from outreach.interventions.models import (Intervention, InterventionPupil, Referral, ReferralEvent,  # noqa: F401
                                            ReferralReview, RuleMessage, RuleSettings, Task)
+from outreach.core.clock_lock import ClockLease  # noqa: F401
+from outreach.digests.models import Digest  # noqa: F401

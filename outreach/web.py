@@ -7,6 +7,7 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     from outreach.core.nav import register_nav
     from outreach.core.web import register_core_web
+    from outreach.digests.routes import bp as digests_pages
     from outreach.schools.api import bp as schools_api
     from outreach.schools.routes import bp as schools_pages
 
@@ -18,3 +19,4 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(schools_pages)
     register_nav(app, "Schools", "schools.index", active_for=["schools."])
     app.register_blueprint(schools_api)
+    app.register_blueprint(digests_pages)  # /schools/<urn>/digests: linked from the school home page

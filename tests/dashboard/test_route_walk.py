@@ -55,6 +55,24 @@ def user_id(who: str) -> Callable[[World], int]:
     return lambda w: w.users[who].id
 
 
+def digest_week(key: str, week: str = "2026-W01") -> Callable[[World], str]:
+    """A sent digest archived for the school (made on first use), as its ISO week."""
+    def make(w: World) -> str:
+        from datetime import date
+
+        from outreach.digests.models import Digest
+        from outreach.extensions import db
+
+        school = w.schools[key]
+        if db.session.query(Digest).filter_by(school_id=school.id, week=week).first() is None:
+            db.session.add(Digest(school_id=school.id, week=week, week_start=date.fromisocalendar(2026, 1, 1),
+                                  status="sent", subject="walk", png=b"\x89PNG\r\n\x1a\n", sections=[],
+                                  recipients=["head@ash.example.org"]))
+            db.session.commit()
+        return week
+    return make
+
+
 SCHOOL_A = every(200)
 SCHOOL_B = every(200, head=404)
 SCHOOL_C = every(404, admin=200)
@@ -73,6 +91,15 @@ EXPECTATIONS: dict[str, list[Case]] = {
                        Case(every(302, head=404), query={"urn": urn("B")})],
     "schools.home": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_B, path={"urn": urn("B")}),
                      Case(SCHOOL_C, path={"urn": urn("C")}), Case(MISSING, path={"urn": urn("missing")})],
+    "digests.index": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_B, path={"urn": urn("B")}),
+                      Case(SCHOOL_C, path={"urn": urn("C")}), Case(MISSING, path={"urn": urn("missing")})],
+    "digests.show": [Case(SCHOOL_A, path={"urn": urn("A"), "week": digest_week("A")}),
+                     Case(SCHOOL_C, path={"urn": urn("C"), "week": digest_week("C")}),
+                     Case(MISSING, path={"urn": urn("A"), "week": lambda w: "2026-W02"}),
+                     Case(MISSING, path={"urn": urn("A"), "week": lambda w: "not-a-week"})],
+    "digests.chart": [Case(SCHOOL_A, path={"urn": urn("A"), "week": digest_week("A")}),
+                      Case(SCHOOL_C, path={"urn": urn("C"), "week": digest_week("C")}),
+                      Case(MISSING, path={"urn": urn("missing"), "week": lambda w: "2026-W01"})],
     "admin.users": [Case(admin_only())],
     "admin.user": [Case(admin_only(), path={"user_id": user_id("officer")}),
                    Case(every(403, admin=404), path={"user_id": lambda w: 999_999})],
