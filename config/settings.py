@@ -96,6 +96,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "SMTP_PASSWORD": env_str(env, "SMTP_PASSWORD"),
         "SMTP_STARTTLS": env_bool(env, "SMTP_STARTTLS", False),
         "MAIL_FROM": env_str(env, "MAIL_FROM", "outreach@localhost"),
+        # Password of the demo accounts `outreach demo` creates (unset: the documented demo password).
+        "OUTREACH_DEMO_PASSWORD": env_str(env, "OUTREACH_DEMO_PASSWORD"),
         # Web session hygiene.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
