@@ -34,6 +34,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Iterable, Iterator
+from zoneinfo import ZoneInfo
 
 from outreach.demo import names
 from outreach.demo.calendar import YEAR_2025_26, YEAR_2026_27, YEARS, DayKind, SchoolYear
@@ -45,6 +46,7 @@ DEMO_PASSWORD = "riverside-demo-only"  # documented; only for a local demo (OUTR
 LA_CODE = "823"
 DRAMA_MOBILE_BASE = 447700900000  # Ofcom's drama range: +44 7700 900000 to 900999
 DRAMA_MOBILE_COUNT = 1000
+LONDON = ZoneInfo("Europe/London")
 TODAY_REGISTER_CLOSES = time(10, 0)  # today's AM marks exist only once the morning register is done
 OTHER_LAS = ("821", "822", "825", "826", "873", "874", "919", "209", "330", "886")
 
@@ -275,7 +277,7 @@ class _Profile:
     athlete: bool = False
     alternative_provision: bool = False  # K on Wednesdays
     suspensions: tuple[date, ...] = ()
-    graduate: bool = False  # left from last year's top year: year group then = year group now
+    left_last_year: bool = False  # left during or at the end of 2025/26: year group is last year's
 
 
 class _UpnAllocator:
@@ -475,7 +477,7 @@ def _pupil_marks(ctx: _Context, index: int, pupil: DemoPupil, family: _Family, p
     muslim = family.language in names.MUSLIM_BACKGROUNDS and rng.random() < 0.6
     # Days this pupil's present sessions carry another code: their year group's trip (V),
     # last year's year 10 work experience week (W).
-    year_last = pupil.year_group if profile.graduate else _year_before(pupil.year_group)
+    year_last = pupil.year_group if profile.left_last_year else _year_before(pupil.year_group)
     trips = {ctx.trips.get((YEAR_2025_26.label, year_last or "")), ctx.trips.get((YEAR_2026_27.label, pupil.year_group))}
     work_experience = spec.phase == "secondary" and year_last == "10"
     leaving = pupil.leaving_date or date.max
@@ -651,6 +653,9 @@ def _generate_school(spec: SchoolSpec, seed: int, scale: float, today: date, inc
             leaving = min(leaving, family.leaves) if leaving else family.leaves
         elif family.leaves is not None:
             continue  # the family left before this child would have started
+        # A pupil who left last year keeps the year group they left from, as the MIS does.
+        left_last_year = leaving is not None and leaving <= YEAR_2025_26.end
+        year_group = slot.year if (slot.graduate or not left_last_year) else (_year_before(slot.year) or "R")
         if spec.phase == "special":
             sen = "E"
         else:
@@ -665,12 +670,12 @@ def _generate_school(spec: SchoolSpec, seed: int, scale: float, today: date, inc
         else:
             upn = upns.take(int(prng.choice(OTHER_LAS)), 2000 + prng.randrange(1, 400), reception_year)
         preferred = names.SHORT_FORMS.get(forename) if prng.random() < 0.5 else None
-        pupil = DemoPupil(upn, forename, family.surname, preferred, dob, slot.year,
-                          f"{slot.year}{prng.choice(form_letters)}", family.fsm, sen, family.eal, sex,
+        pupil = DemoPupil(upn, forename, family.surname, preferred, dob, year_group,
+                          f"{year_group}{prng.choice(form_letters)}", family.fsm, sen, family.eal, sex,
                           admission, leaving, slot.family)
         pupils.append(pupil)
         profiles.append(_profile(spec, family, sen, prng, spec.absence))
-        profiles[-1].graduate = slot.graduate
+        profiles[-1].left_last_year = slot.graduate or left_last_year
         if slot.graduate and leaving == spec.top_year_leaves and spec.move_up_to and prng.random() < 0.6:
             leavers.append(_Mover(pupil, profiles[-1].rate, family))
 
@@ -739,15 +744,16 @@ def _contacts(spec: SchoolSpec, seed: int, families: list[_Family], pupils: list
 
 
 def generate(seed: int = DEFAULT_SEED, *, scale: float = 1.0, now: datetime | None = None) -> DemoData:
-    """The whole demo for ``seed``. ``now`` is the moment of the run in Europe/London (an aware
-    or naive London time); marks run to yesterday, plus today's morning after 10:00.
+    """The whole demo for ``seed``. ``now`` is the moment of the run: an aware datetime (any
+    zone) or a naive London wall-clock time; marks run to yesterday, plus today's morning
+    session once it is 10:00 in London.
     ``scale`` shrinks every year group (tests use 0.1-0.25; 1.0 is the full-size trust)."""
     if not 0 < scale <= 1.0:
         raise ValueError("scale must be in (0, 1]")
     if now is None:
-        from zoneinfo import ZoneInfo
-
-        now = datetime.now(ZoneInfo("Europe/London"))
+        now = datetime.now(LONDON)
+    elif now.tzinfo is not None:
+        now = now.astimezone(LONDON)  # a UTC moment: 09:30 UTC is 10:30 in London in summer time
     today = now.date()
     if today < YEAR_2026_27.start:
         raise ValueError("the demo runs from September 2026: set the date on or after 1 September 2026")

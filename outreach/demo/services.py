@@ -19,7 +19,7 @@ from outreach.attendance import rollups
 from outreach.core.accounts import passwords
 from outreach.core.accounts import services as accounts
 from outreach.core.errors import UserError
-from outreach.core.timeutil import LONDON, utcnow
+from outreach.core.timeutil import utcnow
 from outreach.demo import steps as demo_steps
 from outreach.demo.generate import DEFAULT_SEED, DEMO_PASSWORD, LA_CODE, DemoData, DemoSchool, generate
 from outreach.extensions import db
@@ -80,7 +80,6 @@ def load_demo(seed: int = DEFAULT_SEED, *, scale: float = 1.0, now: datetime | N
     problems = passwords.password_problems(password)
     if problems:
         raise UserError("OUTREACH_DEMO_PASSWORD cannot be used for the demo accounts", problems)
-    now = now.astimezone(LONDON) if now is not None and now.tzinfo is not None else now
     try:
         data = generate(seed, scale=scale, now=now)
     except ValueError as exc:
