@@ -191,9 +191,13 @@ class DemoData:
 
 # --- small helpers -----------------------------------------------------------------------------
 
-def _rng(seed: int, *parts: object) -> random.Random:
-    # String seeds are hashed with SHA-512 by random.seed: stable across runs and platforms.
+def seeded_random(seed: int, *parts: object) -> random.Random:
+    """A generator for one purpose (a school, a pupil, a demo step). String seeds are hashed with
+    SHA-512 by ``random.seed``: stable across runs, platforms and PYTHONHASHSEED."""
     return random.Random(":".join(str(p) for p in (seed, *parts)))
+
+
+_rng = seeded_random
 
 
 def _nc_number(year: str) -> int:

@@ -56,8 +56,11 @@ class DemoContext:
         return self.data.today
 
     def random(self, *parts: object) -> random.Random:
-        """A generator of its own for this step (and whatever else ``parts`` names)."""
-        return random.Random(":".join(str(p) for p in (self.data.seed, "step", *parts)))
+        """A generator of its own for this step (and whatever else ``parts`` names), seeded
+        the way the core data's generators are."""
+        from outreach.demo.generate import seeded_random
+
+        return seeded_random(self.data.seed, "step", *parts)
 
 
 StepFunction = Callable[[DemoContext], "str | None"]
