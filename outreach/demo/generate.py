@@ -424,9 +424,9 @@ def _rate_on(profile: _Profile, day: date) -> float:
 
 @dataclass
 class _Context:
+    """One school's fixed facts for the mark loop."""
+
     spec: SchoolSpec
-    today: date
-    include_today: bool
     recent: dict[date, int]  # this year's pupil days -> school days before today
     trips: dict[tuple[str, str], date]  # (academic year label, year group then) -> trip day
     eid: date
@@ -447,7 +447,7 @@ class _Day:
     closed_unplanned: bool  # whole site closed unexpectedly (Y4)
 
 
-def _day_table(spec: SchoolSpec, days: list[date], today: date, closure: date | None) -> list[_Day]:
+def _day_table(days: list[date], today: date, closure: date | None) -> list[_Day]:
     ill_norm, un_norm = _season_norm(YEAR_2025_26.pupil_days())
     table = []
     for day in days:
@@ -706,9 +706,9 @@ def _generate_school(spec: SchoolSpec, seed: int, scale: float, today: date, inc
         for year in dict.fromkeys((*(_year_before(y) or "R" for y in spec.years), *spec.years)):
             trips[(cal.label, year)] = _pupil_day(cal, trng, after=date(cal.start.year, 9, 20))
     closure = date(2026, 1, 13) if spec.phase == "special" else None  # the boiler failed
-    ctx = _Context(spec=spec, today=today, include_today=include_today, recent=recent, trips=trips,
+    ctx = _Context(spec=spec, recent=recent, trips=trips,
                    eid=date(2026, 3, 20), work_experience=(date(2026, 7, 6), date(2026, 7, 10)),
-                   days=_day_table(spec, last_year_days + this_year_days, today, closure))
+                   days=_day_table(last_year_days + this_year_days, today, closure))
     marks: list[Mark] = []
     for index, (pupil, profile) in enumerate(zip(pupils, profiles)):
         mrng = _rng(seed, spec.key, "marks", pupil.upn)
