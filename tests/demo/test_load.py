@@ -215,3 +215,30 @@ def test_cli_refuses_a_bad_as_of(runner) -> None:
     result = runner.invoke(args=["demo", "--as-of", "2026-06-01T12:00"])
     assert result.exit_code == 1 and "September 2026" in result.output
     assert db.session.scalar(select(func.count()).select_from(School)) == 0
+
+
+def test_feature_demo_modules_are_found_and_their_steps_run(app: Flask, tmp_path, monkeypatch) -> None:
+    """A feature plugs in by adding outreach/<feature>/demo.py: nothing in outreach/demo changes."""
+    import sys
+
+    import outreach
+
+    feature = tmp_path / "demo_test_feature"
+    feature.mkdir()
+    (feature / "__init__.py").write_text("")
+    (feature / "demo.py").write_text(
+        "from outreach.demo.steps import register_demo_step\n"
+        "def add(ctx):\n"
+        "    return f\"{len(ctx.pupil_ids['special'])} special pupils seen\"\n"
+        "register_demo_step('test feature rows', add, order=50)\n")
+    monkeypatch.setattr(outreach, "__path__", [*outreach.__path__, str(tmp_path)])
+    try:
+        assert "outreach.demo_test_feature.demo" in steps.discover_feature_steps()
+        with fast_password_hashing(app):
+            report = load_demo(SEED, scale=0.05, now=NOW)
+        summary = dict(report.steps)["test feature rows"]
+        assert summary == f"{db.session.scalar(select(func.count()).select_from(Pupil).join(School).where(School.phase == 'special'))} special pupils seen"
+    finally:
+        steps.unregister_demo_step("test feature rows")
+        for name in ("outreach.demo_test_feature.demo", "outreach.demo_test_feature"):
+            sys.modules.pop(name, None)
