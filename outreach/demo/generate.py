@@ -629,14 +629,14 @@ def _generate_school(spec: SchoolSpec, seed: int, scale: float, today: date, inc
     profiles: list[_Profile] = []
     leavers: list[_Mover] = []
     form_letters = "ABCDEFGH"[: spec.forms]
-    graduation_start = YEAR_2026_27.pupil_days()[0]
+    first_day_this_year = YEAR_2026_27.pupil_days()[0]
     for slot in slots:
         family = families[slot.family]
         if slot.incoming is not None:
             moved = slot.incoming.pupil
             pupil = DemoPupil(moved.upn, moved.forename, moved.surname, moved.preferred_forename,
                               moved.date_of_birth, slot.year, f"{slot.year}{prng.choice(form_letters)}",
-                              moved.fsm, moved.sen_status, moved.eal, moved.sex, graduation_start, None, slot.family)
+                              moved.fsm, moved.sen_status, moved.eal, moved.sex, first_day_this_year, None, slot.family)
             pupils.append(pupil)
             profiles.append(_profile(spec, family, pupil.sen_status, prng, 0.0, own=slot.incoming.rate))
             continue
@@ -649,7 +649,7 @@ def _generate_school(spec: SchoolSpec, seed: int, scale: float, today: date, inc
         dob = date(reception_year - 5, 9, 1) + timedelta(days=prng.randrange(365))
         # Admission: the first day of their first year here, or when the family arrived.
         first_year_here = year_start - (spec.years.index(slot.year) if not slot.graduate else len(spec.years) - 1)
-        admission = date(first_year_here, 9, 3) if not slot.entry else graduation_start
+        admission = date(first_year_here, 9, 3) if not slot.entry else first_day_this_year
         if family.joins is not None and family.joins > admission:
             admission = family.joins
         leaving = spec.top_year_leaves if slot.graduate else None
