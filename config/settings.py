@@ -113,6 +113,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "CLOCK_RENEW_SECONDS": env_float(env, "CLOCK_RENEW_SECONDS", 15.0),
         "CLOCK_STANDBY_RETRY_SECONDS": env_float(env, "CLOCK_STANDBY_RETRY_SECONDS", 15.0),
         "CLOCK_STOP_WAIT_SECONDS": env_float(env, "CLOCK_STOP_WAIT_SECONDS", 25.0),
+        # Password of the demo accounts `outreach demo` creates (unset: the documented demo password).
+        "OUTREACH_DEMO_PASSWORD": env_str(env, "OUTREACH_DEMO_PASSWORD"),
         # Web session hygiene.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
