@@ -157,49 +157,56 @@ def _lock_school(session: Session, school_id: int) -> None:
 def _validate_and_stage(records: Iterator[Any], school_id: int, stage: "_Stage", report: ImportReport,
                         log_: ProblemLog, progress: Progress | None, total: int | None) -> None:
     """Check every record, stage the good ones. Once any error is found nothing more is staged
-    (the import will fail) but checking goes on, so one run lists every problem."""
-    enrolments = {upn: _Enrolment(pid, adm, left) for upn, pid, adm, left in db.session.execute(
-        select(Pupil.upn, Pupil.id, Pupil.admission_date, Pupil.leaving_date).where(Pupil.school_id == school_id))}
+    (the import will fail) but checking goes on, so one run lists every problem.
+
+    This loop runs once per mark (~760,000 for a large school's year), so it is written for
+    speed: dictionary lookups cached per distinct value, no per-row method calls on the hot path,
+    date ranges and pupil counts left to the database."""
+    ids: dict[str, int] = {}
+    windows: dict[str, _Enrolment] = {}  # only pupils with an admission or leaving date
+    for upn, pid, adm, left in db.session.execute(
+            select(Pupil.upn, Pupil.id, Pupil.admission_date, Pupil.leaving_date).where(Pupil.school_id == school_id)):
+        ids[upn] = pid
+        if adm is not None or left is not None:
+            windows[upn] = _Enrolment(pid, adm, left)
     known: dict[tuple[str, date], bool | str] = {}  # (code, day) -> counts in possible, or why it is unknown
     unknown: dict[str, list[int]] = {}  # UPN -> [first line, marks]
     warnings = ProblemLog(report.file_name)
-    pupils_seen: set[int] = set()
     isos: dict[date, str] = {}
-    first: date | None = None
-    last: date | None = None
     refused: set[str] = set()  # CTF pupils whose own details were refused: their marks are not re-reported
-    rows = not_taken = done = 0
+    rows = not_taken = pupils_done = 0
     step = PROGRESS_EVERY if not total or total > 100 * PROGRESS_EVERY else max(1, total // 100)
     next_progress = step
-    add = stage.add
+    buffer = stage.buffer
     for rec in records:
         if type(rec) is not RawMark:
             if isinstance(rec, Problem):
                 log_.add(rec)
             elif isinstance(rec, ctf.CtfPupil):
-                done += 1
+                pupils_done += 1
                 pupil = _upsert_ctf_pupil(school_id, rec, report, log_)
                 if pupil is None:
                     refused.add(rec.upn)
                 else:
-                    enrolments[rec.upn] = pupil
-                if progress is not None and done >= next_progress:
-                    progress(done, total)
-                    next_progress = done + step
+                    ids[rec.upn] = pupil.id
+                    windows.pop(rec.upn, None)
+                    if pupil.admission is not None or pupil.leaving is not None:
+                        windows[rec.upn] = pupil
+                if progress is not None and pupils_done >= next_progress:
+                    progress(pupils_done, total)
+                    next_progress = pupils_done + step
             continue
         rows += 1
         upn, day, session_, code, line, element = rec
-        if line is not None:
-            done = line - 1
-        if done >= next_progress and progress is not None:
-            progress(done, total)
-            next_progress = done + step
+        if progress is not None and line is not None and line > next_progress:
+            progress(line - 1, total)
+            next_progress = line + step
         if code == "" or code == "-":
             not_taken += 1
             warnings.add(_problem(rec, "no mark taken yet: skipped, not counted", code or "(blank)"))
             continue
-        enrolment = enrolments.get(upn)
-        if enrolment is None:
+        pupil_id = ids.get(upn)
+        if pupil_id is None:
             if upn in refused:
                 continue
             seen = unknown.get(upn)
@@ -218,21 +225,21 @@ def _validate_and_stage(records: Iterator[Any], school_id: int, stage: "_Stage",
         if verdict.__class__ is str:
             log_.add(_problem(rec, verdict, code))  # type: ignore[arg-type]
             continue
-        if verdict and ((enrolment.admission is not None and day < enrolment.admission)
-                        or (enrolment.leaving is not None and day > enrolment.leaving)):
-            log_.add(_window_problem(rec, enrolment))
-            continue
-        if log_:
+        if verdict and upn in windows:
+            enrolment = windows[upn]
+            if ((enrolment.admission is not None and day < enrolment.admission)
+                    or (enrolment.leaving is not None and day > enrolment.leaving)):
+                log_.add(_window_problem(rec, enrolment))
+                continue
+        if log_.count:
             continue
         iso = isos.get(day)
         if iso is None:
             iso = isos[day] = day.isoformat()
-        add(enrolment.id, iso, session_, code, line or 0)
-        pupils_seen.add(enrolment.id)
-        if first is None or day < first:
-            first = day
-        if last is None or day > last:
-            last = day
+        buffer.append((pupil_id, iso, session_, code, line or 0))
+        if len(buffer) >= CHUNK:
+            stage.flush()
+            buffer = stage.buffer
     for upn, (line, count) in sorted(unknown.items()):
         log_.add(Problem(f"no pupil with this UPN at the school ({count} mark{'s' if count != 1 else ''}); "
                          "import the pupils first", line=line or None, field="UPN", value=upn))
@@ -243,8 +250,6 @@ def _validate_and_stage(records: Iterator[Any], school_id: int, stage: "_Stage",
     report.not_taken = not_taken
     report.warnings = warnings.items
     report.warning_count = warnings.count
-    report.pupils_in_file = len(pupils_seen)
-    report.date_from, report.date_to = first, last
 
 
 def _problem(rec: RawMark, message: str, value: str) -> Problem:
@@ -292,7 +297,6 @@ def _upsert_ctf_pupil(school_id: int, rec: "ctf.CtfPupil", report: ImportReport,
 # --- the stage and the set-based merge ---------------------------------------------------------
 
 STAGE = "_import_stage"
-DELTA = "_import_delta"
 
 
 class _Stage:
@@ -311,16 +315,11 @@ class _Stage:
         stage._create()
         return stage
 
-    def add(self, pupil_id: int, day: str, session: str, code: str, line: int) -> None:
-        self.buffer.append((pupil_id, day, session, code, line))
-        if len(self.buffer) >= CHUNK:
-            self.flush()
-
     def dbapi(self) -> Any:
         return self.session.connection().connection.driver_connection
 
     def drop(self) -> None:
-        for table in (STAGE, DELTA, "_import_unique"):
+        for table in (STAGE, "_import_unique"):
             self.session.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
     def _duplicate_rows(self, sql: str) -> list[Problem]:
@@ -409,40 +408,51 @@ class _PostgresStage(_Stage):
 
 
 def _merge(session: Session, stage: _Stage, school_id: int, batch_id: int, report: ImportReport) -> None:
-    """Counts, corrections, upsert and rollups: set-based, inside the import's transaction."""
-    dialect = session.get_bind().dialect.name
-    on_commit = " ON COMMIT DROP" if dialect == "postgresql" else ""
-    session.execute(text(
-        f"CREATE TEMP TABLE {DELTA}{on_commit} AS "
-        f"SELECT s.pupil_id, s.date, s.session, s.code, k.code AS old_code FROM {stage.table} s "
-        "LEFT JOIN marks k ON k.pupil_id = s.pupil_id AND k.date = s.date AND k.session = s.session "
-        "WHERE k.code IS NULL OR k.code <> s.code"))
-    staged = session.execute(text(f"SELECT COUNT(*) FROM {stage.table}")).scalar() or 0
-    added, changed, first, last = session.execute(text(
-        f"SELECT SUM(CASE WHEN old_code IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN old_code IS NULL THEN 0 ELSE 1 END), "
-        f"MIN(date), MAX(date) FROM {DELTA}")).one()
-    report.added, report.changed = int(added or 0), int(changed or 0)
+    """Counts, corrections, upsert and rollups: set-based, inside the import's transaction.
+
+    One pass joins the stage to ``marks`` and sums, per pupil, what is new and what differs (and
+    the dates those fall on); the corrections are copied to ``mark_changes``; the upsert writes
+    only sessions whose code is new or different, so a weekly re-send of the whole year touches
+    only the corrections."""
+    join = (f"FROM {stage.table} s LEFT JOIN marks k "
+            "ON k.pupil_id = s.pupil_id AND k.date = s.date AND k.session = s.session")
+    differs = "(k.code IS NULL OR k.code <> s.code)"
+    per_pupil = session.execute(text(
+        f"SELECT s.pupil_id, COUNT(*), SUM(CASE WHEN k.code IS NULL THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN k.code <> s.code THEN 1 ELSE 0 END), MIN(s.date), MAX(s.date), "
+        f"MIN(CASE WHEN {differs} THEN s.date END), MAX(CASE WHEN {differs} THEN s.date END) "
+        f"{join} GROUP BY s.pupil_id")).all()
+    staged = sum(row[1] for row in per_pupil)
+    report.added = sum(int(row[2] or 0) for row in per_pupil)
+    report.changed = sum(int(row[3] or 0) for row in per_pupil)
     report.unchanged = staged - report.added - report.changed
-    if not (report.added or report.changed):
+    report.pupils_in_file = len(per_pupil)
+    as_date = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731 - SQLite gives text
+    report.date_from = min((as_date(r[4]) for r in per_pupil), default=None)
+    report.date_to = max((as_date(r[5]) for r in per_pupil), default=None)
+    touched = [r for r in per_pupil if r[6] is not None]
+    report.pupils_touched = len(touched)
+    if not touched:
         return
     params = {"batch": batch_id, "school": school_id}
-    report.changes = [
-        {"upn": upn, "date": d if isinstance(d, str) else d.isoformat(), "session": s, "old": old, "new": new}
-        for upn, d, s, old, new in session.execute(text(
-            f"SELECT p.upn, d.date, d.session, d.old_code, d.code FROM {DELTA} d JOIN pupils p ON p.id = d.pupil_id "
-            f"WHERE d.old_code IS NOT NULL ORDER BY d.date, d.session, p.upn LIMIT {MAX_SAMPLE}"))]
     if report.changed:
+        report.changes = [
+            {"upn": upn, "date": d if isinstance(d, str) else d.isoformat(), "session": sess, "old": old, "new": new}
+            for upn, d, sess, old, new in session.execute(text(
+                f"SELECT p.upn, s.date, s.session, k.code, s.code FROM {stage.table} s "
+                "JOIN marks k ON k.pupil_id = s.pupil_id AND k.date = s.date AND k.session = s.session "
+                "JOIN pupils p ON p.id = s.pupil_id WHERE k.code <> s.code "
+                f"ORDER BY s.date, s.session, p.upn LIMIT {MAX_SAMPLE}"))]
         session.execute(text(
             "INSERT INTO mark_changes (batch_id, school_id, pupil_id, date, session, old_code, new_code) "
-            f"SELECT :batch, :school, pupil_id, date, session, old_code, code FROM {DELTA} WHERE old_code IS NOT NULL"),
-            params)
+            f"SELECT :batch, :school, s.pupil_id, s.date, s.session, k.code, s.code FROM {stage.table} s "
+            "JOIN marks k ON k.pupil_id = s.pupil_id AND k.date = s.date AND k.session = s.session "
+            "WHERE k.code <> s.code"), params)
     session.execute(text(
         "INSERT INTO marks (pupil_id, date, session, school_id, code, batch_id) "
-        f"SELECT pupil_id, date, session, :school, code, :batch FROM {DELTA} WHERE true "
-        "ON CONFLICT (pupil_id, date, session) DO UPDATE SET code = excluded.code, batch_id = excluded.batch_id"),
-        params)
-    pupil_ids = [row[0] for row in session.execute(text(f"SELECT DISTINCT pupil_id FROM {DELTA}"))]
-    report.pupils_touched = len(pupil_ids)
-    first = date.fromisoformat(first) if isinstance(first, str) else first
-    last = date.fromisoformat(last) if isinstance(last, str) else last
-    rollups.refresh(session, school_id, first, last, pupil_ids)
+        f"SELECT s.pupil_id, s.date, s.session, :school, s.code, :batch FROM {stage.table} s WHERE true "
+        "ON CONFLICT (pupil_id, date, session) DO UPDATE SET code = excluded.code, batch_id = excluded.batch_id "
+        "WHERE marks.code <> excluded.code"), params)
+    first = min(as_date(r[6]) for r in touched)
+    last = max(as_date(r[7]) for r in touched)
+    rollups.refresh(session, school_id, first, last, [r[0] for r in touched])

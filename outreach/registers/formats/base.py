@@ -80,22 +80,23 @@ def encoding_problem(exc: UnicodeDecodeError, line: int | None) -> Problem:
 
 def csv_rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) for each non-blank row. Raises FormatError for an empty file or one
-    that is not UTF-8. The line number is the physical line the row starts on."""
+    that is not UTF-8. The line number is the physical line the row starts on (a quoted cell may
+    span lines)."""
     with open_text(path) as handle:
         reader = csv.reader(handle)
-        line = 1
+        last = 0
         seen_any = False
         try:
             for cells in reader:
-                start, line = line, reader.line_num + 1
-                if not any(c.strip() for c in cells):
-                    continue
+                start, last = last + 1, reader.line_num
+                if not cells or (not cells[0].strip() and not any(c.strip() for c in cells)):
+                    continue  # a blank line, or a row of empty cells (",,,") as spreadsheets leave
                 seen_any = True
                 yield start, cells
         except UnicodeDecodeError as exc:
-            raise FormatError(encoding_problem(exc, line)) from exc
+            raise FormatError(encoding_problem(exc, last + 1)) from exc
         except csv.Error as exc:
-            raise FormatError(Problem(f"the CSV cannot be read: {exc}", line=line)) from exc
+            raise FormatError(Problem(f"the CSV cannot be read: {exc}", line=last + 1)) from exc
         if not seen_any:
             raise FormatError(Problem("the file is empty", line=1))
 

@@ -7,6 +7,7 @@ from typing import Iterator
 from outreach.registers.formats.base import DateParser, FormatError, Problem, RawMark, csv_rows, parse_session
 from outreach.registers.mappings import ColumnMapping, describe_missing, find_columns
 
+_new = tuple.__new__  # RawMark without NamedTuple.__new__'s Python-level call: this runs per mark
 REQUIRED = ("upn", "date", "session", "code")
 
 
@@ -22,7 +23,9 @@ def parse(path: str | Path, mapping: ColumnMapping) -> Iterator[RawMark | Proble
     width = max(found.values()) + 1
     names = {i: header[i].strip() for i in found.values()}
     code_name = names[i_code]
-    dates = DateParser(mapping.date_format)
+    parser = DateParser(mapping.date_format)
+    dates: dict[str, object] = {}
+    upns: dict[str, str] = {}
     sessions: dict[str, str | None] = {}
     codes: dict[str, str] = {}
     for line, cells in rows:
@@ -31,13 +34,18 @@ def parse(path: str | Path, mapping: ColumnMapping) -> Iterator[RawMark | Proble
             yield Problem(f"the row has {len(cells)} cells; the {names[short]} column is missing",
                           line=line, field=names[short])
             continue
-        upn = cells[i_upn].strip().upper()
+        raw_upn = cells[i_upn]
+        upn = upns.get(raw_upn)
+        if upn is None:
+            upn = upns[raw_upn] = raw_upn.strip().upper()
         if not upn:
             yield Problem("the UPN is blank", line=line, field=names[i_upn], value="")
             continue
         raw_date = cells[i_date]
-        day = dates.parse(raw_date)
-        if isinstance(day, str):
+        day = dates.get(raw_date)
+        if day is None:
+            day = dates[raw_date] = parser.parse(raw_date)
+        if day.__class__ is str:
             yield Problem(day, line=line, field=names[i_date], value=raw_date.strip())
             continue
         raw_session = cells[i_session]
@@ -53,4 +61,4 @@ def parse(path: str | Path, mapping: ColumnMapping) -> Iterator[RawMark | Proble
         code = codes.get(raw_code)
         if code is None:
             code = codes[raw_code] = raw_code.strip().upper()
-        yield RawMark(upn, day, session, code, line, code_name)
+        yield _new(RawMark, (upn, day, session, code, line, code_name))

@@ -11,6 +11,7 @@ from typing import Iterator
 from outreach.registers.formats.base import DateParser, FormatError, Problem, RawMark, csv_rows
 from outreach.registers.mappings import ColumnMapping, describe_missing, find_columns
 
+_new = tuple.__new__  # RawMark without NamedTuple.__new__'s Python-level call: this runs per mark
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DATE = r"(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4})"
 _COLUMN = re.compile(
@@ -82,4 +83,4 @@ def parse(path: str | Path, mapping: ColumnMapping) -> Iterator[RawMark | Proble
             code = codes.get(raw_code)
             if code is None:
                 code = codes[raw_code] = raw_code.strip().upper()
-            yield RawMark(upn, day, session, code, line, name)
+            yield _new(RawMark, (upn, day, session, code, line, name))
