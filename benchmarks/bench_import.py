@@ -137,9 +137,10 @@ def child_import(url: str, pupils_csv: Path, registers_csv: Path, corrected_csv:
         out["correction_s"] = time.perf_counter() - start
         out["changed"] = fixed.changed
         days = school_days()
+        school_id = school.id
         db.session.remove()
-        for name, fn in (("pa_list", lambda: queries.persistent_absence_list(school.id, days[0], days[-1])),
-                         ("weekly_trend", lambda: queries.weekly_trend(school.id, days[0], days[-1]))):
+        for name, fn in (("pa_list", lambda: queries.persistent_absence_list(school_id, days[0], days[-1])),
+                         ("weekly_trend", lambda: queries.weekly_trend(school_id, days[0], days[-1]))):
             out[f"{name}_ms"] = median_ms(name, fn, 7).median_ms
             db.session.rollback()
         out["peak_mb"] = _peak_mb()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from outreach.attendance import rollups
 from outreach.attendance.codes import UnknownCode, lookup
 from outreach.core.errors import UserError
-from outreach.core.timeutil import utcnow
+from outreach.core.timeutil import utcnow, week_start
 from outreach.extensions import db
 from outreach.registers import batches
 from outreach.registers.formats import ctf, long_csv, wide_csv
@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, "int | None"], None]
 CHUNK = 20_000  # staged rows per COPY / executemany: bounded memory, few round trips
 PROGRESS_EVERY = 5_000
+# Up to this many added or changed sessions, rollups are refreshed week by week for the pupils
+# touched; above it (a first import, a new term) one refresh over the whole range is cheaper.
+SMALL_CHANGE = 50_000
 
 # Imported here so callers find every import service in one module (same report shape).
 from outreach.schools.roster import import_contacts, import_pupils  # noqa: E402
@@ -448,11 +451,24 @@ def _merge(session: Session, stage: _Stage, school_id: int, batch_id: int, repor
             f"SELECT :batch, :school, s.pupil_id, s.date, s.session, k.code, s.code FROM {stage.table} s "
             "JOIN marks k ON k.pupil_id = s.pupil_id AND k.date = s.date AND k.session = s.session "
             "WHERE k.code <> s.code"), params)
+    small = report.added + report.changed <= SMALL_CHANGE
+    if small:  # a correction: which pupil-weeks it touches, read before the upsert hides them
+        touched_days = session.execute(text(f"SELECT DISTINCT s.pupil_id, s.date {join} WHERE {differs}")).all()
     session.execute(text(
         "INSERT INTO marks (pupil_id, date, session, school_id, code, batch_id) "
         f"SELECT s.pupil_id, s.date, s.session, :school, s.code, :batch FROM {stage.table} s WHERE true "
         "ON CONFLICT (pupil_id, date, session) DO UPDATE SET code = excluded.code, batch_id = excluded.batch_id "
         "WHERE marks.code <> excluded.code"), params)
+    if small:
+        # Refresh only the weeks each correction falls in, for the pupils corrected in them: a
+        # weekly re-send with a few hundred recoded sessions spread over the year then costs a few
+        # small statements instead of recomputing the whole school's year.
+        by_week: dict[date, set[int]] = {}
+        for pupil_id, day in touched_days:
+            by_week.setdefault(week_start(as_date(day)), set()).add(pupil_id)
+        for monday, pupils in sorted(by_week.items()):
+            rollups.refresh(session, school_id, monday, monday + timedelta(days=6), pupils)
+        return
     first = min(as_date(r[6]) for r in touched)
     last = max(as_date(r[7]) for r in touched)
     rollups.refresh(session, school_id, first, last, [r[0] for r in touched])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, select
 
@@ -12,6 +13,7 @@ from outreach.attendance.codes import codes_in_force
 from outreach.attendance.models import PupilWeek
 from outreach.extensions import db
 from outreach.registers.models import ImportBatch, Mark, MarkChange
+from outreach.registers import services
 from outreach.registers.services import import_registers
 from outreach.schools.models import Pupil
 from tests.registers.conftest import UPNS, long_csv
@@ -32,9 +34,11 @@ def _weeks():
                    w.admin, w.possible) for w in db.session.scalars(select(PupilWeek)))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("small_change", [50_000, 0], ids=["week-by-week refresh", "whole-range refresh"])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=st.lists(registers(), min_size=1, max_size=3))
-def test_imports_keep_marks_and_rollups_equal_to_a_rebuild(school, tmp_path, files):
+def test_imports_keep_marks_and_rollups_equal_to_a_rebuild(school, tmp_path, monkeypatch, small_change, files):
+    monkeypatch.setattr(services, "SMALL_CHANGE", small_change)  # both refresh strategies
     db.session.execute(delete(MarkChange))
     db.session.execute(delete(Mark))
     db.session.execute(delete(PupilWeek))
