@@ -112,6 +112,15 @@ def registers_command(file: Path, urn: str, fmt: str, mapping: str | None, dry_r
     _print(report, verbose)
 
 
+def _roster(kind: str, file: Path, urn: str, mapping: str | None, dry_run: bool, verbose: bool) -> None:
+    from outreach.schools import roster
+
+    service = roster.import_pupils if kind == "pupils" else roster.import_contacts
+    with user_errors(), _progress_bar(kind) as progress:
+        report = service(urn, file, mapping=mapping, dry_run=dry_run, progress=progress)
+    _print(report, verbose)
+
+
 @import_cli.command("pupils")
 @click.argument("file", type=_FILE)
 @_school
@@ -120,11 +129,7 @@ def registers_command(file: Path, urn: str, fmt: str, mapping: str | None, dry_r
 @_verbose
 def pupils_command(file: Path, urn: str, mapping: str | None, dry_run: bool, verbose: bool) -> None:
     """Create or update pupils from a CSV (matched by UPN)."""
-    from outreach.schools.roster import import_pupils
-
-    with user_errors(), _progress_bar("pupils") as progress:
-        report = import_pupils(urn, file, mapping=mapping, dry_run=dry_run, progress=progress)
-    _print(report, verbose)
+    _roster("pupils", file, urn, mapping, dry_run, verbose)
 
 
 @import_cli.command("contacts")
@@ -135,8 +140,4 @@ def pupils_command(file: Path, urn: str, mapping: str | None, dry_run: bool, ver
 @_verbose
 def contacts_command(file: Path, urn: str, mapping: str | None, dry_run: bool, verbose: bool) -> None:
     """Link parents and carers to pupils from a CSV (siblings share a contact)."""
-    from outreach.schools.roster import import_contacts
-
-    with user_errors(), _progress_bar("contacts") as progress:
-        report = import_contacts(urn, file, mapping=mapping, dry_run=dry_run, progress=progress)
-    _print(report, verbose)
+    _roster("contacts", file, urn, mapping, dry_run, verbose)

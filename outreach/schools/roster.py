@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import select
 
@@ -125,9 +125,25 @@ class _Run:
     def problem(self, line: int, err: _RowError, cols: _Columns) -> None:
         self.log.add(Problem(err.message, line=line, field=cols.names.get(err.field, err.field), value=err.value.strip()))
 
-    def tick(self, line: int) -> None:
-        if self.progress and line % 500 == 0:
-            self.progress(line - 1, self.total)
+    def parsed(self, rows: Iterator[tuple[int, list[str]]], cols: _Columns,
+               parse: Callable[[int, list[str]], Any]) -> Iterator[tuple[int, Any]]:
+        """(line, parse(line, cells)) for each row that parses; the rest become problems."""
+        for line, cells in rows:
+            if self.progress and line % 500 == 0:
+                self.progress(line - 1, self.total)
+            self.report.rows += 1
+            try:
+                yield line, parse(line, cells)
+            except _RowError as err:
+                self.problem(line, err, cols)
+
+    def execute(self, body: Callable[["_Run"], None]) -> ImportReport:
+        """Run ``body`` (which checks rows and applies them), then commit or fail the import."""
+        try:
+            body(self)
+        except FormatError as exc:
+            self.log.add(exc.problem)
+        return self.finish()
 
     def finish(self) -> ImportReport:
         report = self.report
@@ -183,12 +199,7 @@ def import_pupils(school: School | str, path: str | Path, *, mapping: Any = None
                   file_name: str | None = None) -> ImportReport:
     """Create or update the school's pupils from a CSV (UPN, names, DOB, year and reg group, FSM,
     SEN N/K/E, EAL, sex, admission and leaving dates). Matching is by UPN within the school."""
-    run = _start("pupils", school, path, mapping, dry_run, created_by, progress, file_name)
-    try:
-        _pupils(run)
-    except FormatError as exc:
-        run.log.add(exc.problem)
-    return run.finish()
+    return _start("pupils", school, path, mapping, dry_run, created_by, progress, file_name).execute(_pupils)
 
 
 def _pupil_values(cells: list[str], cols: _Columns, dates: DateParser) -> dict[str, Any]:
@@ -245,14 +256,7 @@ def _pupils(run: _Run) -> None:
     existing = {p.upn: p for p in db.session.scalars(select(Pupil).where(Pupil.school_id == run.school.id))}
     seen: dict[str, int] = {}
     report = run.report
-    for line, cells in rows:
-        run.tick(line)
-        report.rows += 1
-        try:
-            values = _pupil_values(cells, cols, dates)
-        except _RowError as err:
-            run.problem(line, err, cols)
-            continue
+    for line, values in run.parsed(rows, cols, lambda _line, cells: _pupil_values(cells, cols, dates)):
         upn = values["upn"]
         if upn in seen:
             run.log.add(Problem(f"this UPN is already on line {seen[upn]}", line=line, field=cols.names["upn"], value=upn))
@@ -303,12 +307,7 @@ def import_contacts(school: School | str, path: str | Path, *, mapping: Any = No
     phone, email, language, SMS consent, priority). Siblings share one contact: rows with the same
     name and phone are one person. Phones are stored in E.164. Links not in the file are kept
     (a contacts file adds and updates; it does not remove)."""
-    run = _start("contacts", school, path, mapping, dry_run, created_by, progress, file_name)
-    try:
-        _contacts(run)
-    except FormatError as exc:
-        run.log.add(exc.problem)
-    return run.finish()
+    return _start("contacts", school, path, mapping, dry_run, created_by, progress, file_name).execute(_contacts)
 
 
 def _contact_row(line: int, cells: list[str], cols: _Columns) -> _ContactRow:
@@ -356,14 +355,7 @@ def _contacts(run: _Run) -> None:
     pairs: dict[tuple[str, tuple[str, str | None]], int] = {}
     accepted: list[_ContactRow] = []
     report = run.report
-    for line, cells in rows:
-        run.tick(line)
-        report.rows += 1
-        try:
-            row = _contact_row(line, cells, cols)
-        except _RowError as err:
-            run.problem(line, err, cols)
-            continue
+    for line, row in run.parsed(rows, cols, lambda line, cells: _contact_row(line, cells, cols)):
         if row.upn not in pupils:
             unknown.setdefault(row.upn, line)
             continue
