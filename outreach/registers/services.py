@@ -82,7 +82,7 @@ def import_registers(school: School | str, path: str | Path, *, format: str = "a
     if format not in ("auto", *FORMATS):
         raise UserError(f"format must be auto, long, wide or ctf, got {format!r}")
     column_mapping = as_mapping(mapping)
-    name = file_name or path.name
+    name = (file_name or path.name)[:300]  # the batch column's width
     sha, lines = batches.digest(path)
     school_id = school.id
     log_ = ProblemLog(name)
@@ -454,11 +454,23 @@ def _merge(session: Session, stage: _Stage, school_id: int, batch_id: int, repor
     small = report.added + report.changed <= SMALL_CHANGE
     if small:  # a correction: which pupil-weeks it touches, read before the upsert hides them
         touched_days = session.execute(text(f"SELECT DISTINCT s.pupil_id, s.date {join} WHERE {differs}")).all()
-    session.execute(text(
-        "INSERT INTO marks (pupil_id, date, session, school_id, code, batch_id) "
-        f"SELECT s.pupil_id, s.date, s.session, :school, s.code, :batch FROM {stage.table} s WHERE true "
-        "ON CONFLICT (pupil_id, date, session) DO UPDATE SET code = excluded.code, batch_id = excluded.batch_id "
-        "WHERE marks.code <> excluded.code"), params)
+    # A plain INSERT for new sessions and an UPDATE for corrected ones, rather than one upsert:
+    # ON CONFLICT's speculative insertion costs ~60% more per row on PostgreSQL, and a first
+    # import (everything new) then needs no existence test at all. The school's import lock
+    # (PostgreSQL) or SQLite's single writer keeps the counts above true until commit.
+    if report.changed:
+        session.execute(text(
+            f"UPDATE marks SET code = s.code, batch_id = :batch FROM {stage.table} s "
+            "WHERE marks.pupil_id = s.pupil_id AND marks.date = s.date AND marks.session = s.session "
+            "AND marks.code <> s.code"), params)
+    if report.added:
+        only_new = "" if report.added == staged else (
+            " WHERE NOT EXISTS (SELECT 1 FROM marks k WHERE k.pupil_id = s.pupil_id AND k.date = s.date "
+            "AND k.session = s.session)")
+        session.execute(text(
+            "INSERT INTO marks (pupil_id, date, session, school_id, code, batch_id) "
+            f"SELECT s.pupil_id, s.date, s.session, :school, s.code, :batch FROM {stage.table} s{only_new} "
+            "ORDER BY s.pupil_id, s.date, s.session"), params)
     if small:
         # Refresh only the weeks each correction falls in, for the pupils corrected in them: a
         # weekly re-send with a few hundred recoded sessions spread over the year then costs a few

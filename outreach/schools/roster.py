@@ -188,7 +188,7 @@ def _start(kind: str, school: School | str, path: str | Path, mapping: Any, dry_
     path = Path(path)
     if not path.is_file():
         raise UserError(f"no such file: {path}")
-    return _Run(kind, school, path, dry_run, created_by, file_name or path.name, as_mapping(mapping), progress)
+    return _Run(kind, school, path, dry_run, created_by, (file_name or path.name)[:300], as_mapping(mapping), progress)
 
 
 # --- pupils ------------------------------------------------------------------------------------
