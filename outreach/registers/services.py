@@ -300,6 +300,7 @@ def _upsert_ctf_pupil(school_id: int, rec: "ctf.CtfPupil", report: ImportReport,
 # --- the stage and the set-based merge ---------------------------------------------------------
 
 STAGE = "_import_stage"
+DIFF = "_import_diff"  # the new and differing sessions of a small change
 
 
 class _Stage:
@@ -322,7 +323,7 @@ class _Stage:
         return self.session.connection().connection.driver_connection
 
     def drop(self) -> None:
-        for table in (STAGE, "_import_unique"):
+        for table in (STAGE, DIFF, "_import_unique"):
             self.session.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
     def _duplicate_rows(self, sql: str) -> list[Problem]:
@@ -438,45 +439,48 @@ def _merge(session: Session, stage: _Stage, school_id: int, batch_id: int, repor
     if not touched:
         return
     params = {"batch": batch_id, "school": school_id}
+    key = "{t}.pupil_id = {s}.pupil_id AND {t}.date = {s}.date AND {t}.session = {s}.session"
+    small = report.added + report.changed <= SMALL_CHANGE
+    if small:
+        # A correction or a new week: copy just the new and differing sessions aside (one join),
+        # so every later statement reads a few rows instead of joining the whole stage again.
+        on_commit = " ON COMMIT DROP" if session.get_bind().dialect.name == "postgresql" else ""
+        session.execute(text(f"CREATE TEMP TABLE {DIFF}{on_commit} AS SELECT s.pupil_id, s.date, s.session, s.code, "
+                             f"k.code AS old_code {join} WHERE {differs}"))
+        changed_rows = f"SELECT pupil_id, date, session, old_code, code FROM {DIFF} WHERE old_code IS NOT NULL"
+        new_rows = f"SELECT pupil_id, date, session, code FROM {DIFF} WHERE old_code IS NULL"
+    else:
+        changed_rows = (f"SELECT s.pupil_id, s.date, s.session, k.code AS old_code, s.code FROM {stage.table} s "
+                        f"JOIN marks k ON {key.format(t='k', s='s')} WHERE k.code <> s.code")
+        only_new = "" if report.added == staged else (
+            f" WHERE NOT EXISTS (SELECT 1 FROM marks k WHERE {key.format(t='k', s='s')})")
+        new_rows = f"SELECT s.pupil_id, s.date, s.session, s.code FROM {stage.table} s{only_new}"
     if report.changed:
         report.changes = [
             {"upn": upn, "date": d if isinstance(d, str) else d.isoformat(), "session": sess, "old": old, "new": new}
             for upn, d, sess, old, new in session.execute(text(
-                f"SELECT p.upn, s.date, s.session, k.code, s.code FROM {stage.table} s "
-                "JOIN marks k ON k.pupil_id = s.pupil_id AND k.date = s.date AND k.session = s.session "
-                "JOIN pupils p ON p.id = s.pupil_id WHERE k.code <> s.code "
-                f"ORDER BY s.date, s.session, p.upn LIMIT {MAX_SAMPLE}"))]
+                f"SELECT p.upn, c.date, c.session, c.old_code, c.code FROM ({changed_rows}) c "
+                f"JOIN pupils p ON p.id = c.pupil_id ORDER BY c.date, c.session, p.upn LIMIT {MAX_SAMPLE}"))]
         session.execute(text(
             "INSERT INTO mark_changes (batch_id, school_id, pupil_id, date, session, old_code, new_code) "
-            f"SELECT :batch, :school, s.pupil_id, s.date, s.session, k.code, s.code FROM {stage.table} s "
-            "JOIN marks k ON k.pupil_id = s.pupil_id AND k.date = s.date AND k.session = s.session "
-            "WHERE k.code <> s.code"), params)
-    small = report.added + report.changed <= SMALL_CHANGE
-    if small:  # a correction: which pupil-weeks it touches, read before the upsert hides them
-        touched_days = session.execute(text(f"SELECT DISTINCT s.pupil_id, s.date {join} WHERE {differs}")).all()
-    # A plain INSERT for new sessions and an UPDATE for corrected ones, rather than one upsert:
-    # ON CONFLICT's speculative insertion costs ~60% more per row on PostgreSQL, and a first
-    # import (everything new) then needs no existence test at all. The school's import lock
-    # (PostgreSQL) or SQLite's single writer keeps the counts above true until commit.
-    if report.changed:
-        session.execute(text(
-            f"UPDATE marks SET code = s.code, batch_id = :batch FROM {stage.table} s "
-            "WHERE marks.pupil_id = s.pupil_id AND marks.date = s.date AND marks.session = s.session "
-            "AND marks.code <> s.code"), params)
+            f"SELECT :batch, :school, c.pupil_id, c.date, c.session, c.old_code, c.code FROM ({changed_rows}) c"), params)
+        # An UPDATE for corrected sessions and a plain INSERT for new ones, rather than one
+        # upsert: ON CONFLICT's speculative insertion costs ~60% more per row on PostgreSQL, and
+        # a first import (everything new) needs no existence test at all. The school's import
+        # lock (PostgreSQL) or SQLite's single writer keeps the counts above true until commit.
+        session.execute(text(f"UPDATE marks SET code = c.code, batch_id = :batch FROM ({changed_rows}) c "
+                             f"WHERE {key.format(t='marks', s='c')}"), params)
     if report.added:
-        only_new = "" if report.added == staged else (
-            " WHERE NOT EXISTS (SELECT 1 FROM marks k WHERE k.pupil_id = s.pupil_id AND k.date = s.date "
-            "AND k.session = s.session)")
         session.execute(text(
             "INSERT INTO marks (pupil_id, date, session, school_id, code, batch_id) "
-            f"SELECT s.pupil_id, s.date, s.session, :school, s.code, :batch FROM {stage.table} s{only_new} "
-            "ORDER BY s.pupil_id, s.date, s.session"), params)
+            f"SELECT n.pupil_id, n.date, n.session, :school, n.code, :batch FROM ({new_rows}) n "
+            "ORDER BY n.pupil_id, n.date, n.session"), params)
     if small:
-        # Refresh only the weeks each correction falls in, for the pupils corrected in them: a
-        # weekly re-send with a few hundred recoded sessions spread over the year then costs a few
-        # small statements instead of recomputing the whole school's year.
+        # Refresh only the weeks each change falls in, for the pupils changed in them: a weekly
+        # re-send with a few hundred recoded sessions spread over the year then costs a few small
+        # statements instead of recomputing the whole school's year.
         by_week: dict[date, set[int]] = {}
-        for pupil_id, day in touched_days:
+        for pupil_id, day in session.execute(text(f"SELECT DISTINCT pupil_id, date FROM {DIFF}")):
             by_week.setdefault(week_start(as_date(day)), set()).add(pupil_id)
         for monday, pupils in sorted(by_week.items()):
             rollups.refresh(session, school_id, monday, monday + timedelta(days=6), pupils)
