@@ -85,7 +85,7 @@ def generate_marks(pupil_ids: list[int], school_id: int, days: list[date], seed:
     return rows
 
 
-def make_app(url: str):
+def make_app(url: str, schema: str = PG_SCHEMA):
     """An app bound to ``url`` with the schema built by the real migrations. On PostgreSQL
     everything lives in its own schema so the benchmark never touches a test database's tables."""
     from flask_migrate import upgrade
@@ -99,10 +99,10 @@ def make_app(url: str):
     if url.startswith("postgresql"):
         admin = create_engine(url)
         with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
         admin.dispose()
-        options["connect_args"] = {"options": f"-csearch_path={PG_SCHEMA}"}
+        options["connect_args"] = {"options": f"-csearch_path={schema}"}
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
                       "SECRET_KEY": "benchmark", "TESTING": True})
     with app.app_context():

@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_errors(app)
+    register_import_hooks()
     return app
 
 
@@ -72,6 +73,15 @@ def register_cli(app: Flask) -> None:
     from outreach.cli import register_commands
 
     register_commands(app)
+
+
+def register_import_hooks() -> None:
+    """Features that react to new marks hook into the importer here, so registers never import
+    them: rules are evaluated after every completed register import."""
+    from outreach.interventions.jobs import evaluate_after_import
+    from outreach.registers.hooks import register_after_import
+
+    register_after_import(evaluate_after_import)
 
 
 def register_errors(app: Flask) -> None:
