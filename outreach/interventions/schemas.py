@@ -3,26 +3,38 @@ services with the loaded values, and dumps the result; the services still check 
 a value the schema lets through but the domain refuses becomes a ``UserError`` (400)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from marshmallow import Schema, fields, validate
 
 from outreach.interventions.letters import LETTERS
 from outreach.interventions.rules import DEFAULTS, LIMITS
 from outreach.interventions.vocabulary import (CONSENT_METHODS, INTERVENTION_TYPES, REFERRAL_OUTCOMES,
                                                REFERRAL_STATUSES, RULES, TASK_STATUSES)
+from outreach.core.api.schemas import PageQuerySchema, Text
 from outreach.impact.stats import MIN_PUPILS
 
-_text = lambda n, **kw: fields.String(validate=validate.Length(max=n), **kw)  # noqa: E731
+MAX_ID = 2_147_483_647
+# Times people record: this century (a typo of 0202 is refused, not stored).
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+_text = lambda n, **kw: Text(validate.Length(max=n), **kw)  # noqa: E731
+_id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
+_moment = lambda **kw: fields.AwareDateTime(validate=validate.Range(EARLIEST, LATEST), **kw)  # noqa: E731
 
 
 class InterventionIn(Schema):
     type = fields.String(required=True, validate=validate.OneOf(list(INTERVENTION_TYPES)))
-    pupil_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=200))
-    occurred_at = fields.AwareDateTime(load_default=None)
+    pupil_ids = fields.List(_id(), required=True, validate=validate.Length(min=1, max=200))
+    occurred_at = _moment(load_default=None)
     outcome = _text(300, load_default=None, allow_none=True)
     notes = _text(10_000, load_default=None, allow_none=True)
     next_step = _text(300, load_default=None, allow_none=True)
     next_step_date = fields.Date(load_default=None, allow_none=True)
-    details = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)
+    details = fields.Dict(keys=_text(40), load_default=None, allow_none=True,
+                          metadata={"description": "Type-specific facts: improvement_weeks (notice to improve), "
+                                                   "decided_by (penalty notice), reference, review_date, meeting_at, place."})
 
 
 class InterventionOutcomeIn(Schema):
@@ -52,11 +64,13 @@ class InterventionOut(Schema):
 
 class LetterIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(list(LETTERS)))
-    pupil_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=10))
-    contact_id = fields.Integer(load_default=None, allow_none=True)
+    pupil_ids = fields.List(_id(), required=True, validate=validate.Length(min=1, max=10))
+    contact_id = _id(load_default=None, allow_none=True)
     sender = _text(200, required=True)
     sender_role = _text(200, load_default=None, allow_none=True)
-    values = fields.Dict(keys=fields.String(), load_default=dict)
+    values = fields.Dict(keys=_text(40), values=fields.Raw(), load_default=dict,
+                         metadata={"description": "meeting_at, place, improvement_weeks, review_date, family_actions "
+                                                  "(as the letter needs)."})
 
 
 class TaskOut(Schema):
@@ -88,7 +102,43 @@ class TaskCloseIn(Schema):
 class TaskQuery(Schema):
     status = fields.String(load_default="open", validate=validate.OneOf(list(TASK_STATUSES)))
     rule = fields.String(load_default=None, validate=validate.OneOf(list(RULES)))
-    pupil_id = fields.Integer(load_default=None)
+    pupil_id = _id(load_default=None)
+
+
+class TaskListQuery(PageQuerySchema, TaskQuery):
+    status = fields.String(load_default="open", validate=validate.OneOf([*TASK_STATUSES, "all"]))
+    assigned_to = _text(200, load_default=None, metadata={"description": "Tasks assigned to this person."})
+    unassigned = fields.Boolean(load_default=False, metadata={"description": "Only tasks nobody has yet."})
+
+
+class TaskAssignIn(Schema):
+    assigned_to = _text(200, required=True, allow_none=True,
+                        metadata={"description": "Who takes the task; null or empty to unassign."})
+
+
+class InterventionListQuery(PageQuerySchema):
+    type = fields.String(load_default=None, validate=validate.OneOf(list(INTERVENTION_TYPES)))
+    pupil_id = _id(load_default=None)
+    since = fields.Date(load_default=None, metadata={"description": "On or after this date (UK)."})
+    until = fields.Date(load_default=None, metadata={"description": "On or before this date (UK)."})
+
+
+class NextStepsQuery(Schema):
+    by = fields.Date(load_default=None, metadata={"description": "Due on or before (default: today)."})
+    since = fields.Date(load_default=None, metadata={"description": "Leave out next steps due before this date."})
+
+
+class LetterOut(Schema):
+    kind = fields.String()
+    title = fields.String()
+    html = fields.String()
+    pupil_ids = fields.List(fields.Integer())
+    contact_id = fields.Integer(allow_none=True)
+
+
+class LetterSentOut(Schema):
+    intervention = fields.Nested(InterventionOut)
+    letter = fields.Nested(LetterOut)
 
 
 def _setting_field(name: str, default: object) -> fields.Field:
@@ -100,7 +150,7 @@ def _setting_field(name: str, default: object) -> fields.Field:
     if isinstance(default, float):
         lo, hi = LIMITS[name]
         return fields.Float(validate=validate.Range(lo, hi))
-    return fields.String(validate=validate.Length(min=1, max=60))
+    return Text(validate.Length(min=1, max=60))
 
 
 RuleSettingsSchema = Schema.from_dict(
@@ -110,8 +160,8 @@ RuleSettingsSchema = Schema.from_dict(
 
 
 class ReferralDraftIn(Schema):
-    pupil_id = fields.Integer(strict=True, required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    pupil_id = _id(required=True)
+    reason = Text(validate.Length(min=1, max=5000), required=True)
     officer = _text(200, load_default=None, allow_none=True)
 
 
@@ -119,7 +169,7 @@ class ConsentIn(Schema):
     given = fields.Boolean(required=True)
     by_whom = _text(200, required=True)
     method = fields.String(required=True, validate=validate.OneOf(list(CONSENT_METHODS)))
-    at = fields.AwareDateTime(load_default=None)
+    at = _moment(load_default=None)
 
 
 class SubmitIn(Schema):
@@ -146,6 +196,15 @@ class ReviewDoneIn(Schema):
 class CloseIn(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(list(REFERRAL_OUTCOMES)))
     notes = _text(10_000, load_default=None, allow_none=True)
+
+
+class ReferralQuery(PageQuerySchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(list(REFERRAL_STATUSES)))
+    pupil_id = _id(load_default=None)
+
+
+class WithdrawIn(Schema):
+    reason = _text(500, required=True)
 
 
 class ReferralEventOut(Schema):
@@ -225,9 +284,27 @@ class ImpactResultOut(Schema):
     notes = fields.List(fields.String())
 
 
+class TrustImpactQuery(ImpactQuery):
+    trust_id = _id(load_default=None, metadata={"description": "Only this trust's schools (of those you may see)."})
+
+
 class ImpactRowOut(Schema):
     school_id = fields.Integer(allow_none=True)
     school_name = fields.String()
     type = fields.String()
     label = fields.String()
     result = fields.Nested(ImpactResultOut)
+
+
+class TimelineOut(Schema):
+    pupil_id = fields.Integer()
+    events = fields.List(fields.Nested(TimelineEventOut))
+
+
+class NextStepsOut(Schema):
+    data = fields.List(fields.Nested(InterventionOut))
+
+
+class ImpactOut(Schema):
+    weeks = fields.Integer()
+    data = fields.List(fields.Nested(ImpactRowOut))

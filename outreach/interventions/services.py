@@ -81,6 +81,14 @@ def validate_details(kind: str, details: Mapping[str, Any] | None, occurred: dat
     details = {k: v for k, v in (details or {}).items() if v not in (None, "")}
     allowed = DETAIL_KEYS.get(kind, DEFAULT_DETAIL_KEYS)
     problems = [f"{key!r} does not apply to a {INTERVENTION_TYPES[kind].label.lower()}" for key in details if key not in allowed]
+    # Facts are short text or numbers (they come from forms and JSON alike): nothing nested, no NUL.
+    for key, value in list(details.items()):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            problems.append(f"{key!r} must be text or a number")
+            details.pop(key)
+        elif isinstance(value, str) and ("\x00" in value or len(value) > 300):
+            problems.append(f"{key!r} must be at most 300 characters of text")
+            details.pop(key)
     if kind == "notice_to_improve":
         weeks = details.get("improvement_weeks")
         try:
@@ -94,7 +102,7 @@ def validate_details(kind: str, details: Mapping[str, Any] | None, occurred: dat
             details["improvement_weeks"] = weeks
             details["improvement_ends"] = (occurred + timedelta(weeks=weeks)).isoformat()
     if kind == "penalty_notice":
-        if not _clean(details.get("decided_by")):
+        if not _clean(str(details.get("decided_by") or "")):
             problems.append("a penalty notice is recorded only after a person decided to issue it: give decided_by")
         details["recorded_only"] = True
     if kind == "attendance_contract" and details.get("review_date"):
