@@ -298,7 +298,7 @@ def referral_decision(urn: str, referral_id: int, body: dict[str, Any]) -> Refer
 @bp.endpoint("/schools/<urn>/referrals/<int:referral_id>/reviews", methods=["POST"], summary="Schedule a review",
              body=ReviewIn, response=ReferralOut, status=201, errors=CHANGE_ERRORS)
 def referral_review(urn: str, referral_id: int, body: dict[str, Any]) -> Referral:
-    return _step(urn, referral_id, referrals.schedule_review, body["due_date"], by=_actor())
+    return _step(urn, referral_id, referrals.schedule_review, due_date=body["due_date"], by=_actor())
 
 
 @bp.endpoint("/schools/<urn>/referral-reviews/<int:review_id>/done", methods=["POST"], summary="Record a review held",
