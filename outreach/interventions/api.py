@@ -337,7 +337,8 @@ def school_impact(urn: str, query: dict[str, Any]) -> Any:
     return {"weeks": query["weeks"], "data": rows}
 
 
-@bp.endpoint("/impact", summary="What works here, across your schools", query=TrustImpactQuery, response=ImpactOut)
+@bp.endpoint("/impact", summary="What works here, across your schools", query=TrustImpactQuery, response=ImpactOut,
+             errors=(404,))
 def trust_impact(query: dict[str, Any]) -> Any:
     """Every school you may see (or one trust's), plus a pooled row per type ("All schools")."""
     schools = visible_schools(current_user)

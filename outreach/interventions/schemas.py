@@ -3,8 +3,6 @@ services with the loaded values, and dumps the result; the services still check 
 a value the schema lets through but the domain refuses becomes a ``UserError`` (400)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from marshmallow import Schema, fields, validate
 
 from outreach.interventions.letters import LETTERS
@@ -12,16 +10,46 @@ from outreach.interventions.rules import DEFAULTS, LIMITS
 from outreach.interventions.vocabulary import (CONSENT_METHODS, INTERVENTION_TYPES, REFERRAL_OUTCOMES,
                                                REFERRAL_STATUSES, RULES, TASK_STATUSES)
 from outreach.core.api.schemas import PageQuerySchema, Text
+from outreach.core.timeutil import ensure_utc
 from outreach.impact.stats import MIN_PUPILS
 
 MAX_ID = 2_147_483_647
-# Times people record: this century (a typo of 0202 is refused, not stored).
-EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+class UtcDateTime(fields.AwareDateTime):
+    """A stored time, always with its offset (SQLite hands timezone-aware columns back naive)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):  # type: ignore[no-untyped-def]
+        return super()._serialize(ensure_utc(value), attr, obj, **kwargs)
+
 
 _text = lambda n, **kw: Text(validate.Length(max=n), **kw)  # noqa: E731
 _id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
-_moment = lambda **kw: fields.AwareDateTime(validate=validate.Range(EARLIEST, LATEST), **kw)  # noqa: E731
+_qid = lambda **kw: fields.Integer(validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731 (query strings are text)
+# Years outside 2000-2099 are refused by the services (422), which the document can say in words only.
+_moment = lambda **kw: fields.AwareDateTime(metadata={"description": "With its offset; years 2000 to 2099."}, **kw)  # noqa: E731
+
+
+class InterventionDetailsIn(Schema):
+    """Type-specific facts (which apply to which type is checked by the service)."""
+
+    improvement_weeks = fields.Integer(strict=True, allow_none=True,
+                                       metadata={"description": "Notice to improve: the improvement period, 3 to 6."})
+    decided_by = _text(300, allow_none=True, metadata={"description": "Penalty notice: who decided to issue it."})
+    reference = _text(300, allow_none=True)
+    review_date = fields.Date(allow_none=True, metadata={"description": "Attendance contract: its review."})
+    meeting_at = _text(300, allow_none=True, metadata={"description": "Attendance meeting: when."})
+    place = _text(300, allow_none=True, metadata={"description": "Attendance meeting: where."})
+
+
+class LetterValuesIn(Schema):
+    """What some letters need: an invitation its meeting time and place, a notice to improve its
+    improvement period, a contract its review date and what the family agreed."""
+
+    meeting_at = _text(200, allow_none=True)
+    place = _text(200, allow_none=True)
+    improvement_weeks = fields.Integer(strict=True, allow_none=True)
+    review_date = fields.Date(allow_none=True)
+    family_actions = _text(500, allow_none=True)
 
 
 class InterventionIn(Schema):
@@ -32,9 +60,7 @@ class InterventionIn(Schema):
     notes = _text(10_000, load_default=None, allow_none=True)
     next_step = _text(300, load_default=None, allow_none=True)
     next_step_date = fields.Date(load_default=None, allow_none=True)
-    details = fields.Dict(keys=_text(40), load_default=None, allow_none=True,
-                          metadata={"description": "Type-specific facts: improvement_weeks (notice to improve), "
-                                                   "decided_by (penalty notice), reference, review_date, meeting_at, place."})
+    details = fields.Nested(InterventionDetailsIn, load_default=dict)
 
 
 class InterventionOutcomeIn(Schema):
@@ -50,9 +76,9 @@ class InterventionOut(Schema):
     type = fields.String()
     type_label = fields.Function(lambda i: INTERVENTION_TYPES[i.type].label)
     stage = fields.Function(lambda i: INTERVENTION_TYPES[i.type].stage)
-    occurred_at = fields.AwareDateTime()
+    occurred_at = UtcDateTime()
     recorded_by = fields.String()
-    recorded_at = fields.AwareDateTime()
+    recorded_at = UtcDateTime()
     outcome = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     next_step = fields.String(allow_none=True)
@@ -68,9 +94,7 @@ class LetterIn(Schema):
     contact_id = _id(load_default=None, allow_none=True)
     sender = _text(200, required=True)
     sender_role = _text(200, load_default=None, allow_none=True)
-    values = fields.Dict(keys=_text(40), values=fields.Raw(), load_default=dict,
-                         metadata={"description": "meeting_at, place, improvement_weeks, review_date, family_actions "
-                                                  "(as the letter needs)."})
+    values = fields.Nested(LetterValuesIn, load_default=dict)
 
 
 class TaskOut(Schema):
@@ -88,8 +112,8 @@ class TaskOut(Schema):
     status = fields.String()
     assigned_to = fields.String(allow_none=True)
     due_date = fields.Date(allow_none=True)
-    created_at = fields.AwareDateTime()
-    closed_at = fields.AwareDateTime(allow_none=True)
+    created_at = UtcDateTime()
+    closed_at = UtcDateTime(allow_none=True)
     closed_by = fields.String(allow_none=True)
     closed_note = fields.String(allow_none=True)
 
@@ -102,7 +126,7 @@ class TaskCloseIn(Schema):
 class TaskQuery(Schema):
     status = fields.String(load_default="open", validate=validate.OneOf(list(TASK_STATUSES)))
     rule = fields.String(load_default=None, validate=validate.OneOf(list(RULES)))
-    pupil_id = _id(load_default=None)
+    pupil_id = _qid(load_default=None)
 
 
 class TaskListQuery(PageQuerySchema, TaskQuery):
@@ -118,7 +142,7 @@ class TaskAssignIn(Schema):
 
 class InterventionListQuery(PageQuerySchema):
     type = fields.String(load_default=None, validate=validate.OneOf(list(INTERVENTION_TYPES)))
-    pupil_id = _id(load_default=None)
+    pupil_id = _qid(load_default=None)
     since = fields.Date(load_default=None, metadata={"description": "On or after this date (UK)."})
     until = fields.Date(load_default=None, metadata={"description": "On or before this date (UK)."})
 
@@ -200,7 +224,7 @@ class CloseIn(Schema):
 
 class ReferralQuery(PageQuerySchema):
     status = fields.String(load_default=None, validate=validate.OneOf(list(REFERRAL_STATUSES)))
-    pupil_id = _id(load_default=None)
+    pupil_id = _qid(load_default=None)
 
 
 class WithdrawIn(Schema):
@@ -208,7 +232,7 @@ class WithdrawIn(Schema):
 
 
 class ReferralEventOut(Schema):
-    at = fields.AwareDateTime()
+    at = UtcDateTime()
     action = fields.String()
     by = fields.String()
     note = fields.String(allow_none=True)
@@ -218,7 +242,7 @@ class ReferralReviewOut(Schema):
     id = fields.Integer()
     due_date = fields.Date()
     status = fields.String()
-    completed_at = fields.AwareDateTime(allow_none=True)
+    completed_at = UtcDateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     reminder_task_id = fields.Integer(allow_none=True)
@@ -231,22 +255,22 @@ class ReferralOut(Schema):
     status = fields.String(validate=validate.OneOf(list(REFERRAL_STATUSES)))
     reason = fields.String()
     created_by = fields.String()
-    created_at = fields.AwareDateTime()
+    created_at = UtcDateTime()
     officer = fields.String(allow_none=True)
     prefill = fields.Dict(allow_none=True)
     consent_given = fields.Boolean(allow_none=True)
     consent_by = fields.String(allow_none=True)
-    consent_at = fields.AwareDateTime(allow_none=True)
+    consent_at = UtcDateTime(allow_none=True)
     consent_method = fields.String(allow_none=True)
     consent_recorded_by = fields.String(allow_none=True)
-    submitted_at = fields.AwareDateTime(allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
     submitted_by = fields.String(allow_none=True)
     submitted_to = fields.String(allow_none=True)
-    decided_at = fields.AwareDateTime(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
     decision_note = fields.String(allow_none=True)
     lead_practitioner = fields.String(allow_none=True)
     lead_practitioner_contact = fields.String(allow_none=True)
-    closed_at = fields.AwareDateTime(allow_none=True)
+    closed_at = UtcDateTime(allow_none=True)
     outcome = fields.String(allow_none=True)
     outcome_notes = fields.String(allow_none=True)
     events = fields.List(fields.Nested(ReferralEventOut))
@@ -254,7 +278,7 @@ class ReferralOut(Schema):
 
 
 class TimelineEventOut(Schema):
-    at = fields.AwareDateTime()
+    at = UtcDateTime()
     kind = fields.String()
     title = fields.String()
     detail = fields.String(allow_none=True)
@@ -285,7 +309,7 @@ class ImpactResultOut(Schema):
 
 
 class TrustImpactQuery(ImpactQuery):
-    trust_id = _id(load_default=None, metadata={"description": "Only this trust's schools (of those you may see)."})
+    trust_id = _qid(load_default=None, metadata={"description": "Only this trust's schools (of those you may see)."})
 
 
 class ImpactRowOut(Schema):
