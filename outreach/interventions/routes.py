@@ -260,10 +260,11 @@ def new(urn: str):  # type: ignore[no-untyped-def]
         try:
             task_row = services.close_task(school.id, task_id, status="done", by=_actor(),
                                            note=f"{INTERVENTION_TYPES[row.type].label} logged (intervention {row.id})")
-            flash(f"Task {task_row.id} is done.", "success")
-        except UserError as exc:
+        except UserError as exc:  # closed meanwhile, or not this school's: the intervention stands
             flash(f"The task was not closed: {exc.message}", "warning")
-        return redirect(url_for("interventions.task", urn=school.urn, task_id=task_id))
+        else:
+            flash(f"Task {task_row.id} is done.", "success")
+            return redirect(url_for("interventions.task", urn=school.urn, task_id=task_row.id))
     return redirect(url_for("interventions.detail", urn=school.urn, intervention_id=row.id))
 
 
