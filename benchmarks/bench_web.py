@@ -53,6 +53,12 @@ TARGETS = [
     Target("api school", "/api/v1/schools/{urn}", "token"),
     Target("api pupils page", "/api/v1/schools/{urn}/pupils?per_page=50", "token"),
     Target("api pupil (audited)", "/api/v1/pupils/{pupil_id}", "token"),
+    Target("tasks (audited)", "/schools/{urn}/tasks", "session"),
+    Target("intervention log (audited)", "/schools/{urn}/interventions", "session"),
+    Target("case timeline (audited)", "/schools/{urn}/pupils/{pupil_id}/timeline", "session"),
+    Target("rule settings", "/schools/{urn}/rules", "session"),
+    Target("api tasks (audited)", "/api/v1/schools/{urn}/tasks", "token"),
+    Target("api timeline (audited)", "/api/v1/schools/{urn}/pupils/{pupil_id}/timeline", "token"),
 ]
 
 

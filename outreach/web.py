@@ -20,3 +20,23 @@ def register_web(app: Flask) -> None:
     register_nav(app, "Schools", "schools.index", active_for=["schools."])
     app.register_blueprint(schools_api)
     app.register_blueprint(digests_pages)  # /schools/<urn>/digests: linked from the school home page
+    _register_interventions(app)
+
+
+def _register_interventions(app: Flask) -> None:
+    from outreach.core.nav import register_nav
+    from outreach.interventions.api import bp as interventions_api
+    from outreach.interventions.routes import bp as interventions_pages
+
+    app.register_blueprint(interventions_pages)
+    app.register_blueprint(interventions_api)
+    task_pages = ["interventions.tasks_home", "interventions.tasks", "interventions.task", "interventions.rules"]
+    log_pages = ["interventions.log_home", "interventions.log", "interventions.new", "interventions.detail",
+                 "interventions.letter_form", "interventions.timeline"]
+    referral_pages = ["interventions.referrals_home", "interventions.referrals_list", "interventions.new_referral",
+                      "interventions.referral"]
+    register_nav(app, "Tasks", "interventions.tasks_home", active_for=task_pages)
+    register_nav(app, "Interventions", "interventions.log_home", active_for=log_pages)
+    register_nav(app, "Referrals", "interventions.referrals_home", active_for=referral_pages)
+    register_nav(app, "What works here", "interventions.impact_home",
+                 active_for=["interventions.impact_home", "interventions.impact"])

@@ -34,6 +34,13 @@ class Forbidden(UserError):
     status_code = 403
 
 
+class Unprocessable(UserError):
+    """Well formed (the schema accepted it) but it cannot be done: the API's 422, e.g. a pupil
+    of another school, a referral step out of order. Pages show it as a 400 with the form."""
+
+    status_code = 422
+
+
 class Unauthorized(UserError):
     """No valid credentials (the API's bearer token); answered with ``WWW-Authenticate``."""
 

@@ -21,7 +21,8 @@ from outreach.extensions import db
 from outreach.interventions import services
 from outreach.interventions.models import Intervention, InterventionPupil
 from outreach.interventions.rules import days_text
-from outreach.interventions.vocabulary import IMPROVEMENT_WEEKS_MAX, IMPROVEMENT_WEEKS_MIN, INTERVENTION_TYPES
+from outreach.interventions.vocabulary import (IMPROVEMENT_WEEKS_MAX, IMPROVEMENT_WEEKS_MIN, INTERVENTION_TYPES,
+                                               LETTER_VALUES)
 from outreach.messaging.compose import absence_sessions, child_names, ordered_children
 from outreach.messaging.templates import school_values
 from outreach.schools.models import Contact, PupilContact, School
@@ -89,6 +90,13 @@ def render_letter(school: School, kind: str, pupil_ids: Sequence[int], *, sender
     values = {k: v for k, v in dict(values or {}).items() if v not in (None, "")}
     today = today or london_today()
     problems = [f"the letter needs {name.replace('_', ' ')}" for name in spec.required if name not in values]
+    # Only the letters' own values: anything else would override what the template is given (the school, the children).
+    problems += [f"{name!r} is not a letter value (values: {', '.join(LETTER_VALUES)})" for name in values
+                 if name not in LETTER_VALUES]
+    problems += [f"{name.replace('_', ' ')} may not contain NUL characters" for name, v in values.items()
+                 if isinstance(v, str) and "\x00" in v]
+    values = {k: (v if isinstance(v, (int, date)) and not isinstance(v, bool) else str(v)[:500]) for k, v in values.items()
+              if k in LETTER_VALUES}
     if not (sender or "").strip():
         problems.append("the letter needs the sender's name")
     details: dict[str, Any] = {"letter": kind}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from outreach.core.timeutil import to_london
 from outreach.extensions import db
@@ -154,8 +154,9 @@ def case_timeline(school_id: int, pupil_id: int, *, sources: Mapping[str, Timeli
 
 # --- lists ------------------------------------------------------------------------------------
 
-def list_interventions(school_id: int, *, pupil_id: int | None = None, type: str | None = None,
-                       since: datetime | None = None, limit: int = 200, offset: int = 0) -> list[Intervention]:
+def interventions_query(school_id: int, *, pupil_id: int | None = None, type: str | None = None,
+                        since: datetime | None = None, until: datetime | None = None) -> Select[tuple[Intervention]]:
+    """The school's interventions, newest first, filtered (pages and the API paginate this)."""
     stmt = select(Intervention).where(Intervention.school_id == school_id)
     if pupil_id is not None:
         stmt = stmt.where(Intervention.id.in_(select(InterventionPupil.intervention_id)
@@ -164,12 +165,20 @@ def list_interventions(school_id: int, *, pupil_id: int | None = None, type: str
         stmt = stmt.where(Intervention.type == type)
     if since is not None:
         stmt = stmt.where(Intervention.occurred_at >= since)
-    return list(db.session.scalars(stmt.order_by(Intervention.occurred_at.desc(), Intervention.id.desc())
-                                   .limit(limit).offset(offset)))
+    if until is not None:
+        stmt = stmt.where(Intervention.occurred_at < until)
+    return stmt.order_by(Intervention.occurred_at.desc(), Intervention.id.desc())
 
 
-def list_tasks(school_id: int, *, status: str | None = "open", pupil_id: int | None = None, rule: str | None = None,
-               limit: int = 500, offset: int = 0) -> list[Task]:
+def list_interventions(school_id: int, *, pupil_id: int | None = None, type: str | None = None,
+                       since: datetime | None = None, limit: int = 200, offset: int = 0) -> list[Intervention]:
+    stmt = interventions_query(school_id, pupil_id=pupil_id, type=type, since=since)
+    return list(db.session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def tasks_query(school_id: int, *, status: str | None = "open", pupil_id: int | None = None, rule: str | None = None,
+                assigned_to: str | None = None, unassigned: bool = False) -> Select[tuple[Task]]:
+    """The school's tasks, newest first. ``assigned_to`` matches case-insensitively."""
     stmt = select(Task).where(Task.school_id == school_id)
     if status:
         stmt = stmt.where(Task.status == status)
@@ -177,14 +186,41 @@ def list_tasks(school_id: int, *, status: str | None = "open", pupil_id: int | N
         stmt = stmt.where(Task.pupil_id == pupil_id)
     if rule:
         stmt = stmt.where(Task.rule == rule)
-    return list(db.session.scalars(stmt.order_by(Task.created_at.desc(), Task.id.desc()).limit(limit).offset(offset)))
+    if unassigned:
+        stmt = stmt.where(Task.assigned_to.is_(None))
+    elif assigned_to:
+        stmt = stmt.where(func.lower(Task.assigned_to) == assigned_to.strip().lower())
+    return stmt.order_by(Task.created_at.desc(), Task.id.desc())
 
 
-def due_next_steps(school_id: int, on_or_before: date) -> list[Intervention]:
-    """Interventions whose next step falls due by ``on_or_before`` (for an officer's day list)."""
-    return list(db.session.scalars(select(Intervention).where(
+def list_tasks(school_id: int, *, status: str | None = "open", pupil_id: int | None = None, rule: str | None = None,
+               limit: int = 500, offset: int = 0) -> list[Task]:
+    stmt = tasks_query(school_id, status=status, pupil_id=pupil_id, rule=rule)
+    return list(db.session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def task_counts(school_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Open tasks per school, and how many of them are unassigned (the task pages' school list)."""
+    out: dict[int, dict[str, int]] = {sid: {"open": 0, "unassigned": 0} for sid in school_ids}
+    if not school_ids:
+        return out
+    rows = db.session.execute(
+        select(Task.school_id, func.count(), func.count(Task.assigned_to))
+        .where(Task.school_id.in_(list(school_ids)), Task.status == "open").group_by(Task.school_id))
+    for school_id, total, assigned in rows:
+        out[school_id] = {"open": int(total), "unassigned": int(total) - int(assigned)}
+    return out
+
+
+def due_next_steps(school_id: int, on_or_before: date, on_or_after: date | None = None) -> list[Intervention]:
+    """Interventions whose next step falls due by ``on_or_before`` (for an officer's day list);
+    ``on_or_after`` leaves out older ones (a page shows a window, not every past next step)."""
+    stmt = select(Intervention).where(
         Intervention.school_id == school_id, Intervention.next_step_date.is_not(None),
-        Intervention.next_step_date <= on_or_before).order_by(Intervention.next_step_date)))
+        Intervention.next_step_date <= on_or_before)
+    if on_or_after is not None:
+        stmt = stmt.where(Intervention.next_step_date >= on_or_after)
+    return list(db.session.scalars(stmt.order_by(Intervention.next_step_date, Intervention.id)))
 
 
 # --- what works here --------------------------------------------------------------------------
@@ -241,3 +277,57 @@ def intervention_impact(school_ids: Sequence[int], *, weeks: int = 6, types: Seq
             rows.append(ImpactRow(None, "All schools", kind, label,
                                   stats.summarise(pooled, weeks=weeks, not_measured=pooled_missing, min_pupils=minimum)))
     return rows
+
+
+# --- what the pages need to name pupils -------------------------------------------------------
+
+def pupil_choices(school_id: int, day: date, extra_ids: Sequence[int] = ()) -> list[Any]:
+    """Pupils on roll on ``day`` (plus ``extra_ids``, e.g. a leaver already chosen), by surname:
+    the pupils a person may pick on a form."""
+    from sqlalchemy import or_
+
+    from outreach.schools.models import Pupil
+    from outreach.schools.queries import on_roll
+
+    condition = on_roll(day) if not extra_ids else or_(on_roll(day), Pupil.id.in_(list(extra_ids)))
+    return list(db.session.scalars(select(Pupil).where(Pupil.school_id == school_id, condition)
+                                   .order_by(Pupil.surname, Pupil.forename, Pupil.id)))
+
+
+def pupils_by_id(school_id: int, pupil_ids: Iterable[int]) -> dict[int, Any]:
+    """The school's pupils among ``pupil_ids`` (one query for a page's worth of rows)."""
+    from outreach.schools.models import Pupil
+
+    ids = sorted(set(pupil_ids))
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Pupil).where(Pupil.school_id == school_id, Pupil.id.in_(ids)))}
+
+
+def siblings(school_id: int, pupil_ids: Sequence[int], day: date) -> list[int]:
+    """``pupil_ids`` and every pupil on roll sharing a contact with one of them (siblings are
+    logged in one entry), in the given order, then the siblings found."""
+    from outreach.schools.models import Pupil, PupilContact
+    from outreach.schools.queries import on_roll
+
+    if not pupil_ids:
+        return []
+    contacts = select(PupilContact.contact_id).where(PupilContact.pupil_id.in_(list(pupil_ids)))
+    found = db.session.scalars(
+        select(Pupil.id).join(PupilContact, PupilContact.pupil_id == Pupil.id)
+        .where(Pupil.school_id == school_id, PupilContact.contact_id.in_(contacts), on_roll(day))
+        .order_by(Pupil.surname, Pupil.forename, Pupil.id))
+    return list(dict.fromkeys([*pupil_ids, *found]))
+
+
+def contacts_of(school_id: int, pupil_ids: Sequence[int]) -> list[Any]:
+    """The contacts of these pupils, first contact first (a letter's addressee choices)."""
+    from outreach.schools.models import Contact, PupilContact
+
+    if not pupil_ids:
+        return []
+    rows = db.session.execute(
+        select(Contact, func.min(PupilContact.priority)).join(PupilContact, PupilContact.contact_id == Contact.id)
+        .where(Contact.school_id == school_id, PupilContact.pupil_id.in_(list(pupil_ids)))
+        .group_by(Contact.id).order_by(func.min(PupilContact.priority), Contact.id))
+    return [contact for contact, _ in rows]

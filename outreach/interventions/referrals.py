@@ -149,6 +149,8 @@ def record_consent(school_id: int, referral_id: int, *, given: bool, by_whom: st
     at = at or now
     if at.tzinfo is None:
         problems.append("the consent time needs a timezone")
+    elif not 2000 <= at.year < 2100:
+        problems.append(f"{at.year} is not a year to record: check the date")
     elif at > now + timedelta(minutes=5):
         problems.append("consent cannot be recorded in the future")
     if referral.status != "draft":

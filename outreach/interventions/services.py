@@ -81,6 +81,14 @@ def validate_details(kind: str, details: Mapping[str, Any] | None, occurred: dat
     details = {k: v for k, v in (details or {}).items() if v not in (None, "")}
     allowed = DETAIL_KEYS.get(kind, DEFAULT_DETAIL_KEYS)
     problems = [f"{key!r} does not apply to a {INTERVENTION_TYPES[kind].label.lower()}" for key in details if key not in allowed]
+    # Facts are short text or numbers (they come from forms and JSON alike): nothing nested, no NUL.
+    for key, value in list(details.items()):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            problems.append(f"{key!r} must be text or a number")
+            details.pop(key)
+        elif isinstance(value, str) and ("\x00" in value or len(value) > 300):
+            problems.append(f"{key!r} must be at most 300 characters of text")
+            details.pop(key)
     if kind == "notice_to_improve":
         weeks = details.get("improvement_weeks")
         try:
@@ -94,7 +102,7 @@ def validate_details(kind: str, details: Mapping[str, Any] | None, occurred: dat
             details["improvement_weeks"] = weeks
             details["improvement_ends"] = (occurred + timedelta(weeks=weeks)).isoformat()
     if kind == "penalty_notice":
-        if not _clean(details.get("decided_by")):
+        if not _clean(str(details.get("decided_by") or "")):
             problems.append("a penalty notice is recorded only after a person decided to issue it: give decided_by")
         details["recorded_only"] = True
     if kind == "attendance_contract" and details.get("review_date"):
@@ -124,12 +132,14 @@ def log_intervention(school: School, *, type: str, pupil_ids: Sequence[int], rec
         problems.append("say who recorded it (recorded_by)")
     if occurred_at.tzinfo is None:
         problems.append("the time must include a timezone")
+    elif not 2000 <= occurred_at.year < 2100:  # a typo (0202), and no arithmetic overflows at the ends of time
+        problems.append(f"{occurred_at.year} is not a year to record: check the date")
     elif occurred_at > now + timedelta(minutes=5):
         problems.append(f"{to_london(occurred_at):%d %b %Y %H:%M} is in the future: record what has happened")
     for name, value in (("outcome", outcome), ("next_step", next_step), ("notes", notes), ("recorded_by", recorded_by)):
         if value and len(value) > MAX_TEXT[name]:
             problems.append(f"{name} is {len(value)} characters; at most {MAX_TEXT[name]}")
-    occurred_day = london_date(occurred_at) if occurred_at.tzinfo else occurred_at.date()
+    occurred_day = london_date(occurred_at) if occurred_at.tzinfo and 2000 <= occurred_at.year < 2100 else occurred_at.date()
     if next_step_date and next_step_date < occurred_day:
         problems.append("the next-step date is before the intervention")
     if problems:
@@ -228,6 +238,9 @@ def update_rule_settings(school: School, changes: Mapping[str, Any], updated_by:
                 clean[name] = float(value)
             else:
                 clean[name] = str(value).strip()
+                if not clean[name] or len(clean[name]) > 60 or "\x00" in clean[name]:
+                    problems.append(f"{name} must be a name of 1 to 60 characters")
+                    continue
         except (TypeError, ValueError):
             problems.append(f"{name} must be {type(default).__name__.replace('bool', 'yes or no').replace('int', 'a whole number').replace('float', 'a number')}, got {value!r}")
             continue

@@ -99,3 +99,6 @@ CONSENT_METHODS = ("in person", "phone", "written", "email", "other")
 REFERRAL_OUTCOMES = ("needs met", "stepped down to school support", "stepped up to social care",
                      "family withdrew consent", "moved away", "declined by early help", "other")
 REVIEW_STATUSES = ("scheduled", "done", "cancelled")
+
+# Values a letter may be given besides its pupils and sender (each kind says which it needs).
+LETTER_VALUES = ("meeting_at", "place", "improvement_weeks", "review_date", "family_actions")

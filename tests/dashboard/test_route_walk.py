@@ -17,6 +17,7 @@ from flask import Flask, url_for
 
 from outreach.core.accounts import services
 from tests.dashboard.world import World, csrf_token, signed_in_client
+from tests.interventions.web_world import add_interventions
 
 LOGIN = "login"
 ROLES = ("anonymous", "admin", "trust_lead", "head", "officer")
@@ -39,8 +40,9 @@ class Case:
     path: dict[str, Callable[[World], Any]] = field(default_factory=dict)
     query: dict[str, Callable[[World], Any]] = field(default_factory=dict)
     method: str = "GET"
-    data: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     api: bool = False  # bearer token per role instead of a session
+    json: dict[str, Any] | Callable[[World], dict[str, Any]] | None = None  # an API call's JSON body (POST, PATCH)
 
 
 def urn(key: str) -> Callable[[World], str]:
@@ -71,6 +73,17 @@ def digest_week(key: str, week: str = "2026-W01") -> Callable[[World], str]:
             db.session.commit()
         return week
     return make
+def iv(key: str, what: str) -> Callable[[World], int]:
+    """The id of a row of the interventions data (tests/interventions/web_world.py)."""
+    return lambda w: w.extra["iv"][key][what].id
+
+
+def iv_row(what: str) -> Callable[[World], int]:
+    return lambda w: w.extra["iv"][what].id
+
+
+def const(value: Any) -> Callable[[World], Any]:
+    return lambda w: value
 
 
 SCHOOL_A = every(200)
@@ -78,6 +91,27 @@ SCHOOL_B = every(200, head=404)
 SCHOOL_C = every(404, admin=200)
 MISSING = every(404)
 API = {"anonymous": 401}
+WRITE_A = every(200, head=403, trust_lead=403)  # a form page of school A
+REFUSED_A = every(400, head=403, trust_lead=403)  # bad input posted to school A: refused, nothing changed
+OTHER_C = every(404, admin=400)  # the same post to another trust's school
+PICKER = every(200, head=302)  # several schools: a list; the head's one school: straight there
+
+
+def api_write(ok: int) -> dict[str, Any]:
+    return {**every(ok, head=403, trust_lead=403), **API}
+
+
+def api_c(admin: int) -> dict[str, Any]:
+    return {**every(404, admin=admin), **API}
+
+
+A_TASK = {"urn": urn("A"), "task_id": iv("A", "task")}
+C_TASK = {"urn": urn("C"), "task_id": iv("C", "task")}
+A_ITEM = {"urn": urn("A"), "intervention_id": iv("A", "intervention")}
+A_REF = {"urn": urn("A"), "referral_id": iv("A", "referral")}
+C_REF = {"urn": urn("C"), "referral_id": iv("C", "referral")}
+A_PUPIL = {"urn": urn("A"), "pupil_id": iv("A", "pupil")}
+LETTER_QUERY = {"kind": const("attendance_concern"), "pupil_ids": iv("A", "pupil"), "sender": const("Ms Patel")}
 
 EXPECTATIONS: dict[str, list[Case]] = {
     "static": [Case(every(200, anonymous=200), path={"filename": lambda w: "css/app.css"})],
@@ -121,6 +155,96 @@ EXPECTATIONS: dict[str, list[Case]] = {
                               Case({**SCHOOL_B, **API}, path={"pupil_id": pupil("B")}, api=True),
                               Case({**SCHOOL_C, **API}, path={"pupil_id": pupil("C")}, api=True),
                               Case({**MISSING, **API}, path={"pupil_id": pupil("missing")}, api=True)],
+
+    # interventions pages
+    "interventions.tasks_home": [Case(PICKER)],
+    "interventions.log_home": [Case(PICKER)],
+    "interventions.referrals_home": [Case(PICKER)],
+    "interventions.impact_home": [Case(every(200))],
+    "interventions.tasks": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_C, path={"urn": urn("C")})],
+    "interventions.task": [Case(SCHOOL_A, path=A_TASK), Case(SCHOOL_C, path=C_TASK),
+                           Case(every(404), path={"urn": urn("A"), "task_id": iv("C", "task")})],
+    "interventions.close_task": [Case(REFUSED_A, path=A_TASK, method="POST", data={"status": "dismissed"}),
+                                 Case(OTHER_C, path=C_TASK, method="POST", data={"status": "dismissed"})],
+    "interventions.reopen_task": [Case(REFUSED_A, path=A_TASK, method="POST")],  # open already
+    "interventions.assign_task": [Case(every(302, head=403, trust_lead=403), path=A_TASK, method="POST",
+                                       data={"assigned_to": "walker"})],
+    "interventions.log": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_C, path={"urn": urn("C")})],
+    "interventions.new": [Case(WRITE_A, path={"urn": urn("A")}),
+                          Case(REFUSED_A, path={"urn": urn("A")}, method="POST", data={"type": "teleport"})],
+    "interventions.detail": [Case(SCHOOL_A, path=A_ITEM),
+                             Case(every(404), path={"urn": urn("A"), "intervention_id": iv("C", "intervention")})],
+    "interventions.outcome": [Case(every(302, head=403, trust_lead=403), path=A_ITEM, method="POST",
+                                   data={"outcome": "nobody home"})],
+    "interventions.letter_copy": [Case(SCHOOL_A, path={"urn": urn("A"), "intervention_id": iv_row("letter")}),
+                                  Case(every(404), path=A_ITEM)],  # an intervention without a letter
+    "interventions.letter_pdf": [Case(SCHOOL_A, path={"urn": urn("A"), "intervention_id": iv_row("letter")})],
+    "interventions.letter_form": [Case(WRITE_A, path={"urn": urn("A")}, query={**LETTER_QUERY, "preview": const("1")})],
+    "interventions.letter_preview": [Case(WRITE_A, path={"urn": urn("A")}, query=LETTER_QUERY)],
+    "interventions.send_letter": [Case(REFUSED_A, path={"urn": urn("A")}, method="POST", data={"kind": "nonsense"})],
+    "interventions.timeline": [Case(SCHOOL_A, path=A_PUPIL),
+                               Case(every(404), path={"urn": urn("A"), "pupil_id": iv("C", "pupil")})],
+    "interventions.case_pack": [Case(SCHOOL_A, path=A_PUPIL, method="POST", data={"format": "csv"})],
+    "interventions.referrals_list": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_C, path={"urn": urn("C")})],
+    "interventions.new_referral": [Case(WRITE_A, path={"urn": urn("A")}),
+                                   Case(REFUSED_A, path={"urn": urn("A")}, method="POST", data={"reason": ""})],
+    "interventions.referral": [Case(SCHOOL_A, path=A_REF), Case(SCHOOL_C, path=C_REF)],
+    "interventions.referral_action": [Case(REFUSED_A, path={**A_REF, "action": const("withdraw")}, method="POST"),
+                                      Case(OTHER_C, path={**C_REF, "action": const("withdraw")}, method="POST")],
+    "interventions.review_done": [Case(REFUSED_A, path={"urn": urn("A"), "referral_id": iv_row("accepted"),
+                                                        "review_id": iv_row("review")},
+                                       method="POST", data={"next_review": "soon"})],
+    "interventions.referral_pack": [Case(SCHOOL_A, path=A_REF, method="POST", data={"format": "html"})],
+    "interventions.rules": [Case(SCHOOL_A, path={"urn": urn("A")}),
+                            Case(REFUSED_A, path={"urn": urn("A")}, method="POST", data={"drop_points": "99"})],
+    "interventions.impact": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_C, path={"urn": urn("C")})],
+    # interventions API
+    "interventions_api.list_tasks": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True),
+                                     Case({**SCHOOL_C, **API}, path={"urn": urn("C")}, api=True)],
+    "interventions_api.get_task": [Case({**SCHOOL_A, **API}, path=A_TASK, api=True),
+                                   Case({**every(404), **API}, path={"urn": urn("A"), "task_id": iv("C", "task")}, api=True)],
+    "interventions_api.close_task": [Case(api_write(422), path=A_TASK, method="POST", api=True, json={"status": "dismissed"}),
+                                     Case(api_c(422), path=C_TASK, method="POST", api=True, json={"status": "dismissed"})],
+    "interventions_api.reopen_task": [Case(api_write(422), path=A_TASK, method="POST", api=True)],
+    "interventions_api.assign_task": [Case(api_write(200), path=A_TASK, method="POST", api=True,
+                                           json={"assigned_to": "walker"})],
+    "interventions_api.list_interventions": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True)],
+    "interventions_api.log_intervention": [Case(api_write(422), path={"urn": urn("A")}, method="POST", api=True,
+                                                json={"type": "home_visit", "pupil_ids": [2_000_000]})],
+    "interventions_api.get_intervention": [Case({**SCHOOL_A, **API}, path=A_ITEM, api=True)],
+    "interventions_api.record_outcome": [Case(api_write(200), path=A_ITEM, method="POST", api=True,
+                                              json={"outcome": "nobody home"})],
+    "interventions_api.next_steps": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True)],
+    "interventions_api.preview_letter": [Case(api_write(200), path={"urn": urn("A")}, method="POST", api=True,
+                                              json=lambda w: {"kind": "attendance_concern", "sender": "Ms Patel",
+                                                             "pupil_ids": [w.extra["iv"]["A"]["pupil"].id]})],
+    "interventions_api.send_letter": [Case(api_write(422), path={"urn": urn("A")}, method="POST", api=True,
+                                           json={"kind": "meeting_invitation", "pupil_ids": [1], "sender": "Ms Patel"})],
+    "interventions_api.timeline": [Case({**SCHOOL_A, **API}, path=A_PUPIL, api=True),
+                                   Case({**SCHOOL_C, **API}, path={"urn": urn("C"), "pupil_id": iv("C", "pupil")}, api=True)],
+    "interventions_api.get_rule_settings": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True)],
+    "interventions_api.update_rule_settings": [Case(api_write(200), path={"urn": urn("A")}, method="PATCH", api=True,
+                                                    json={"drop_points": 6.5})],
+    "interventions_api.list_referrals": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True)],
+    "interventions_api.draft_referral": [Case(api_write(422), path={"urn": urn("A")}, method="POST", api=True,
+                                              json={"pupil_id": 2_000_000, "reason": "x"})],
+    "interventions_api.get_referral": [Case({**SCHOOL_A, **API}, path=A_REF, api=True),
+                                       Case({**SCHOOL_C, **API}, path=C_REF, api=True)],
+    "interventions_api.referral_consent": [Case(api_write(422), path=A_REF, method="POST", api=True,
+                                                json={"given": True, "by_whom": " ", "method": "phone"})],
+    "interventions_api.referral_submit": [Case(api_write(422), path=A_REF, method="POST", api=True, json={"to": "Hub"})],
+    "interventions_api.referral_decision": [Case(api_write(422), path=A_REF, method="POST", api=True,
+                                                 json={"accepted": True})],
+    "interventions_api.referral_review": [Case(api_write(422), path=A_REF, method="POST", api=True,
+                                               json={"due_date": "2030-01-01"})],
+    "interventions_api.referral_review_done": [Case(api_write(422), path={"urn": urn("A"), "review_id": iv_row("review")},
+                                                    method="POST", api=True, json={"next_review": "2001-01-01"})],
+    "interventions_api.referral_close": [Case(api_write(422), path=A_REF, method="POST", api=True,
+                                              json={"outcome": "needs met"})],
+    "interventions_api.referral_withdraw": [Case(api_write(422), path=A_REF, method="POST", api=True, json={"reason": " "}),
+                                            Case(api_c(422), path=C_REF, method="POST", api=True, json={"reason": " "})],
+    "interventions_api.school_impact": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True)],
+    "interventions_api.trust_impact": [Case({**every(200), **API}, api=True)],
 }
 
 
@@ -142,7 +266,7 @@ def _outcome(response: Any) -> Any:
 
 
 def test_walk_every_route_as_every_role(app: Flask, world: World) -> None:
-    world.extra = {}
+    world.extra = {"iv": add_interventions(world)}
     clients = {"anonymous": app.test_client()}
     tokens: dict[str, str | None] = {"anonymous": None}
     for role in ROLES[1:]:
@@ -159,7 +283,10 @@ def test_walk_every_route_as_every_role(app: Flask, world: World) -> None:
                                   **{k: f(world) for k, f in case.query.items()})
                 client = app.test_client() if case.api else clients[role]
                 headers = {"Authorization": f"Bearer {tokens[role]}"} if case.api and tokens[role] else {}
-                if case.method == "POST":
+                if case.api and case.method != "GET":
+                    body = case.json(world) if callable(case.json) else case.json
+                    response = client.open(url, method=case.method, json=body or {}, headers=headers)
+                elif case.method == "POST":
                     token = csrf_token(client, "/login" if role == "anonymous" else "/account")
                     response = client.post(url, data={"csrf_token": token, **case.data}, headers=headers)
                 else:

@@ -83,7 +83,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         version=API_VERSION,
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "Read access to the schools and pupils a token's user may see. "
+        info={"description": "The schools and pupils a token's user may see, and the attendance work on them. "
                              "Authenticate with `Authorization: Bearer <token>` (tokens are created by admins)."},
         servers=[{"url": "/"}],
     )
