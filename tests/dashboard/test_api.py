@@ -169,7 +169,10 @@ def test_openapi_document_is_generated_from_the_registry(app: Flask, api) -> Non
         "type": "http", "scheme": "bearer", "description": "An API token (otk_...) created by an administrator."}
     assert doc["security"] == [{"bearerAuth": []}]
     assert set(doc["paths"]) == {"/api/v1/schools", "/api/v1/schools/{urn}", "/api/v1/schools/{urn}/pupils",
-                                 "/api/v1/pupils/{pupil_id}"}
+                                 "/api/v1/pupils/{pupil_id}", "/api/v1/schools/{urn}/measures",
+                                 "/api/v1/schools/{urn}/trend", "/api/v1/schools/{urn}/cohorts",
+                                 "/api/v1/schools/{urn}/attendance/pupils", "/api/v1/pupils/{pupil_id}/attendance",
+                                 "/api/v1/trusts/{trust_id}/comparison"}
     pupils = doc["paths"]["/api/v1/schools/{urn}/pupils"]["get"]
     names = {p["name"] for p in pupils["parameters"]}
     assert names == {"urn", "page", "per_page", "year_group", "include_left"}
