@@ -9,19 +9,20 @@ on ``ix_marks_school_date``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, exists, func, literal, select, union_all
 
 from outreach.attendance import queries as aq
-from outreach.attendance.codes import UnknownCode, classify
+from outreach.attendance.codes import TABLES, table_for
 from outreach.attendance.measures import SessionCounts
 from outreach.attendance.national import reference_figures
 from outreach.attendance.periods import DateRange, term_of
 from outreach.core.errors import UserError
 from outreach.core.timeutil import academic_year_start, london_today, week_start
-from outreach.dashboard import logic
+from outreach.dashboard import cache, logic
 from outreach.extensions import db
 from outreach.interventions import rules
 from outreach.interventions.queries import TimelineEvent, case_timeline
@@ -82,17 +83,29 @@ class TodayLists:
 
 def school_days(school_id: int, first: date, last: date) -> tuple[date, ...]:
     """Days in [first, last] on which the school had a session counted in possible (any pupil):
-    the same notion of a school day the intervention rules use, so closures and holidays drop out."""
-    rows = db.session.execute(select(Mark.date, Mark.code).where(
-        Mark.school_id == school_id, Mark.date >= first, Mark.date <= last).group_by(Mark.date, Mark.code))
-    days = set()
-    for day, code in rows:
-        try:
-            if classify(code, day).in_possible:
-                days.add(day)
-        except UnknownCode:
-            continue
-    return tuple(sorted(days))
+    the same notion of a school day the intervention rules use, so closures and holidays drop
+    out. One query of one index probe per day (``EXISTS`` stops at the first such mark), not a
+    read of every mark in the window."""
+    probes = []
+    day = first
+    while day <= last:
+        probes.append(select(literal(day, Date).label("day")).where(exists().where(
+            Mark.school_id == school_id, Mark.date == day, Mark.code.in_(_possible_codes(day)))))
+        day += timedelta(days=1)
+    if not probes:
+        return ()
+    return tuple(sorted(db.session.scalars(union_all(*probes))))
+
+
+def _possible_codes(day: date) -> list[str]:
+    """Codes counted in possible sessions under the code table in force on ``day``."""
+    return list(_possible_codes_of(table_for(day).name))
+
+
+@lru_cache(maxsize=8)
+def _possible_codes_of(table: str) -> tuple[str, ...]:
+    found = next(t for t in TABLES if t.name == table)
+    return tuple(sorted(c.code for c in found.codes.values() if c.category.in_possible))
 
 
 def last_register_imports(school_id: int, limit: int = 2) -> list[ImportBatch]:
@@ -149,7 +162,8 @@ def today_lists(school: School, as_of: date | None = None) -> TodayLists:
     imports = last_register_imports(school.id)
     out.last_import = imports[0] if imports else None
     out.newly_since = newly_since(imports, year_start, as_of)
-    newly = aq.newly_persistent(school.id, out.newly_since, as_of) if out.newly_since else []
+    newly = (cache.cached([school.id], ("newly", out.newly_since, as_of),
+                          lambda: aq.newly_persistent(school.id, out.newly_since, as_of)) if out.newly_since else [])
     wanted = {pid for pid, _ in found_today} | {pid for pid, _f, _d in found_overdue} | {n.pupil.pupil_id for n in newly}
     pupils = pupils_by_id(school.id, wanted)
     for pid, f in found_today:
@@ -187,9 +201,8 @@ class MeasureRow:
     measures: aq.GroupMeasures
 
 
-@dataclass
+@dataclass(frozen=True)
 class Overview:
-    school: School
     as_of: date
     rows: list[MeasureRow]
     trend: list[aq.WeekPoint]
@@ -209,26 +222,33 @@ class Overview:
 
 def school_overview(school: School, as_of: date | None = None) -> Overview:
     """This year and this term so far, each beside the same span last year; the weekly trend of
-    this year; cohort gaps this year; the published national / regional / LA figures."""
+    this year; cohort gaps this year; the published national / regional / LA figures. Kept per
+    process while the school's figures do not change (``dashboard.cache``)."""
     as_of = as_of or london_today()
+    phase, la_code = school.phase, school.la_code
+    return cache.cached([school.id], ("overview", as_of, phase, la_code),
+                        lambda: _school_overview(school.id, phase, la_code, as_of))
+
+
+def _school_overview(school_id: int, phase: str, la_code: str | None, as_of: date) -> Overview:
     year, term = year_range(as_of), term_range(as_of)
-    pupils = aq.pupil_measures(school.id, year.start, year.end)
+    pupils = aq.pupil_measures(school_id, year.start, year.end)
     rows = [MeasureRow("This year so far", year, aq.GroupMeasures.from_counts(year, (p.counts for p in pupils)))]
     rows.append(MeasureRow(f"This term ({term.label.removesuffix(' so far')}) so far", term,
-                           aq.school_measures(school.id, term.start, term.end)))
+                           aq.school_measures(school_id, term.start, term.end)))
     for label, rng in (("Same span last year", year), ("Same term last year", term)):
         first, last = logic.same_span_last_year(rng.start, rng.end)
         earlier = DateRange(first, last)
-        rows.append(MeasureRow(label, earlier, aq.school_measures(school.id, first, last)))
-    trend = aq.weekly_trend(school.id, year.start, year.end)
+        rows.append(MeasureRow(label, earlier, aq.school_measures(school_id, first, last)))
+    trend = aq.weekly_trend(school_id, year.start, year.end)
     gaps = aq.cohort_gaps_from(pupils)
     reference, problem = None, None
     try:
-        reference = reference_figures(school.phase, school.la_code)
+        reference = reference_figures(phase, la_code)
     except UserError as exc:  # an LA code the data cannot use: national figures still help
         problem = exc.message
-        reference = reference_figures(school.phase)
-    return Overview(school, as_of, rows, trend, gaps, reference, problem)
+        reference = reference_figures(phase)
+    return Overview(as_of, rows, trend, gaps, reference, problem)
 
 
 # --- pupils ------------------------------------------------------------------------------------
@@ -252,10 +272,15 @@ def pupil_rows(school: School, period: str = "year", include_left: bool = False,
     figures over ``period``; pupils who left but had sessions this period are counted in the
     school's figures, so they are listed with a "left" tag too."""
     as_of = as_of or london_today()
+    return cache.cached([school.id], ("pupil_rows", period, include_left, as_of),
+                        lambda: _pupil_rows(school.id, period, include_left, as_of))
+
+
+def _pupil_rows(school_id: int, period: str, include_left: bool, as_of: date) -> tuple[list[PupilRow], DateRange]:
     rng = period_range(period, as_of)
-    measured = {p.pupil_id: p for p in aq.pupil_measures(school.id, rng.start, rng.end)}
+    measured = {p.pupil_id: p for p in aq.pupil_measures(school_id, rng.start, rng.end)}
     columns = aq._PUPIL_COLUMNS  # the same pupil fields PupilMeasures carries
-    stmt = select(*columns, on_roll(as_of).label("on_roll")).where(Pupil.school_id == school.id)
+    stmt = select(*columns, on_roll(as_of).label("on_roll")).where(Pupil.school_id == school_id)
     rows = []
     for *values, is_on_roll in db.session.execute(stmt):
         pupil_id = values[0]
@@ -327,9 +352,14 @@ def trust_rows(trust: Trust, as_of: date | None = None, sort: str = "name", orde
     """Each school of the trust this year so far, with its weekly attendance for a sparkline."""
     as_of = as_of or london_today()
     year = year_range(as_of)
-    rows = [TrustRow(c, tuple(p.attendance_pct for p in aq.weekly_trend(c.school_id, year.start, year.end,
-                                                                         cumulative=False)))
-            for c in aq.trust_comparison(trust.id, year.start, year.end)]
+    school_ids = list(db.session.scalars(select(School.id).where(School.trust_id == trust.id)))
+
+    def compute() -> list[TrustRow]:
+        return [TrustRow(c, tuple(p.attendance_pct for p in aq.weekly_trend(c.school_id, year.start, year.end,
+                                                                             cumulative=False)))
+                for c in aq.trust_comparison(trust.id, year.start, year.end)]
+
+    rows = list(cache.cached(school_ids, ("trust", trust.id, as_of), compute))
     value = {
         "name": lambda r: (r.name.casefold(), r.urn),
         "enrolments": lambda r: r.measures.enrolments,
