@@ -191,18 +191,6 @@ def year_groups(rows: Iterable[Any]) -> list[str]:
     return sorted({r.year_group for r in rows if r.year_group}, key=_year_key)
 
 
-def year_label(year: str | None) -> str:
-    if not year:
-        return "Not recorded"
-    if year == "R":
-        return "Reception"
-    if year in ("N1", "N2"):
-        return f"Nursery {year[1]}"
-    if year == "X":
-        return "Not following the NC"
-    return f"Year {year}"
-
-
 # --- CSV ---------------------------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -13,7 +13,7 @@ from functools import lru_cache
 from datetime import date, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Date, exists, func, literal, select, union_all
+from sqlalchemy import bindparam, func, select, text
 
 from outreach.attendance import queries as aq
 from outreach.attendance.codes import TABLES, table_for
@@ -84,22 +84,23 @@ class TodayLists:
 def school_days(school_id: int, first: date, last: date) -> tuple[date, ...]:
     """Days in [first, last] on which the school had a session counted in possible (any pupil):
     the same notion of a school day the intervention rules use, so closures and holidays drop
-    out. One query of one index probe per day (``EXISTS`` stops at the first such mark), not a
-    read of every mark in the window."""
-    probes = []
+    out. One index probe per day (``EXISTS`` stops at the first such mark) instead of reading
+    every mark of the window; plain SQL, as compiling dozens of probes costs more than running them."""
+    by_table: dict[str, list[date]] = {}
     day = first
     while day <= last:
-        probes.append(select(literal(day, Date).label("day")).where(exists().where(
-            Mark.school_id == school_id, Mark.date == day, Mark.code.in_(_possible_codes(day)))))
+        by_table.setdefault(table_for(day).name, []).append(day)
         day += timedelta(days=1)
-    if not probes:
-        return ()
-    return tuple(sorted(db.session.scalars(union_all(*probes))))
-
-
-def _possible_codes(day: date) -> list[str]:
-    """Codes counted in possible sessions under the code table in force on ``day``."""
-    return list(_possible_codes_of(table_for(day).name))
+    found: list[date] = []
+    for table, days in by_table.items():
+        values = ", ".join(f"(:d{i})" for i in range(len(days)))
+        sql = text(f"WITH v(day) AS (VALUES {values}) SELECT v.day FROM v WHERE EXISTS (SELECT 1 FROM marks m "
+                   "WHERE m.school_id = :school_id AND m.date = v.day AND m.code IN :codes)"
+                   ).bindparams(bindparam("codes", expanding=True))
+        params: dict[str, Any] = {f"d{i}": d for i, d in enumerate(days)}
+        rows = db.session.execute(sql, {**params, "school_id": school_id, "codes": list(_possible_codes_of(table))})
+        found.extend(d if isinstance(d, date) else date.fromisoformat(d) for (d,) in rows)
+    return tuple(sorted(found))
 
 
 @lru_cache(maxsize=8)

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from outreach.attendance import reports
+from outreach.attendance import queries as aq, reports
 from outreach.core import audit
 from outreach.core.accounts.roles import Role
 from outreach.core.errors import Forbidden, NotFound, UserError
@@ -152,7 +152,7 @@ def pupils(urn: str):  # type: ignore[no-untyped-def]
     return render_template("dashboard/pupils.html", school=school, query=query, page=page, rng=rng,
                            years=logic.year_groups(rows), regs=logic.reg_groups(rows), total=len(rows),
                            flagged=flagged, sorts=logic.SORTS, flag_choices=logic.FLAGS, cohorts=logic.COHORTS,
-                           periods=logic.PERIODS, year_label=logic.year_label)
+                           periods=logic.PERIODS, year_label=aq._year_label)
 
 
 EXPORT_COLUMNS = ("upn", "surname", "forename", "preferred_forename", "year_group", "reg_group", "fsm", "sen_status",
@@ -189,7 +189,7 @@ def pupil(urn: str, pupil_id: int):  # type: ignore[no-untyped-def]
     detail = queries.pupil_detail(record, london_today())
     audit.record("pupil.view", school=school, pupil_ids=[record.id])
     return render_template("dashboard/pupil.html", school=school, pupil=record, detail=detail,
-                           legend=[v for k, v in logic.CATEGORY_STYLE.items()], year_label=logic.year_label,
+                           legend=[v for k, v in logic.CATEGORY_STYLE.items()], year_label=aq._year_label,
                            can_write=can_write(current_user, school), action_url=action_url,
                            weekdays=("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
 
