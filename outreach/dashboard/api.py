@@ -4,14 +4,17 @@ The same read side as the pages (``attendance.queries`` over rollups, ``dashboar
 pupil-level answers are audited like the pages (``pupils.list`` / ``pupil.view``)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
+
+from sqlalchemy import select
 
 from flask_login import current_user
 
 from outreach.attendance import queries as aq
 from outreach.attendance.measures import SessionCounts, percentage
 from outreach.attendance.national import reference_figures
-from outreach.attendance.periods import resolve_range
 from outreach.core import audit
 from outreach.core.api import ApiBlueprint
 from outreach.core.errors import UserError
@@ -23,14 +26,32 @@ from outreach.dashboard.schemas import (
     CohortsSchema, PupilAttendanceQuerySchema, PupilAttendanceSchema, PupilMeasuresSchema, RangeQuerySchema,
     SchoolMeasuresSchema, TrendSchema, TrustComparisonSchema,
 )
-from outreach.schools.models import Pupil
+from outreach.extensions import db
+from outreach.schools.models import Pupil, School
 
 bp = ApiBlueprint("attendance_api", __name__, tag="Attendance",
                   description="Attendance, absence, persistent and severe absence, trends and cohort gaps.")
 
 
-def _range(query: dict[str, Any]) -> Any:
-    return resolve_range(query.get("date_from"), query.get("date_to"))
+@dataclass(frozen=True)
+class _Span:
+    """The range asked for; ``empty`` when it ends before it starts (answered with no sessions)."""
+
+    start: date
+    end: date
+
+    @property
+    def empty(self) -> bool:
+        return self.start > self.end
+
+
+def _range(query: dict[str, Any]) -> _Span:
+    end = query.get("date_to") or london_today()
+    return _Span(query.get("date_from") or academic_year_start(end), end)
+
+
+def _no_sessions(span: _Span) -> aq.GroupMeasures:
+    return aq.GroupMeasures(span.start, span.end, 0, SessionCounts(), 0, 0)
 
 
 def _reference(school: Any) -> dict[str, Any] | None:
@@ -48,7 +69,7 @@ def school_measures(urn: str, query: dict[str, Any]) -> dict[str, Any]:
     figures for the school's phase. Default range: this academic year so far."""
     school = require_school(current_user, urn)
     rng = _range(query)
-    measures = aq.school_measures(school.id, rng.start, rng.end)
+    measures = _no_sessions(rng) if rng.empty else aq.school_measures(school.id, rng.start, rng.end)
     return {**_group(measures), "urn": school.urn, "reference": _reference(school)}
 
 
@@ -74,7 +95,7 @@ def school_trend(urn: str, query: dict[str, Any]) -> dict[str, Any]:
     school = require_school(current_user, urn)
     rng = _range(query)
     return {"urn": school.urn, "date_from": rng.start, "date_to": rng.end,
-            "weeks": aq.weekly_trend(school.id, rng.start, rng.end)}
+            "weeks": [] if rng.empty else aq.weekly_trend(school.id, rng.start, rng.end)}
 
 
 @bp.endpoint("/schools/<urn>/cohorts", summary="Cohort gaps: each group against the rest of the school",
@@ -85,7 +106,7 @@ def school_cohorts(urn: str, query: dict[str, Any]) -> dict[str, Any]:
     school = require_school(current_user, urn)
     rng = _range(query)
     return {"urn": school.urn, "date_from": rng.start, "date_to": rng.end,
-            "groups": aq.cohort_gaps(school.id, rng.start, rng.end)}
+            "groups": [] if rng.empty else aq.cohort_gaps(school.id, rng.start, rng.end)}
 
 
 @bp.endpoint("/schools/<urn>/attendance/pupils", summary="Pupils with their attendance, filtered and sorted",
@@ -115,11 +136,11 @@ def pupil_attendance(pupil_id: int, query: dict[str, Any]) -> dict[str, Any]:
     the year's figure is persistent absence (an estimate: see the projection fields)."""
     pupil = require_row(current_user, Pupil, pupil_id, message="Pupil not found")
     rng = _range(query)
-    found = aq.pupil_measures(pupil.school_id, rng.start, rng.end, pupil_ids=[pupil.id])
+    found = [] if rng.empty else aq.pupil_measures(pupil.school_id, rng.start, rng.end, pupil_ids=[pupil.id])
     counts = found[0].counts if found else SessionCounts()
     projection = None
     today = london_today()
-    if academic_year_start(rng.end) == academic_year_start(today):
+    if not rng.empty and academic_year_start(rng.end) == academic_year_start(today):
         year = aq.year_end_projection(pupil.school_id, min(rng.end, today), pupil_ids=[pupil.id])
         if year.pupils:
             p = year.pupils[0]
@@ -139,6 +160,10 @@ def trust_comparison(trust_id: int, query: dict[str, Any]) -> dict[str, Any]:
     administrators; any other token gets 404."""
     trust = require_trust(current_user, trust_id)
     rng = _range(query)
-    schools = [{**_group(c.measures), "urn": c.urn, "name": c.name, "phase": c.phase, "la_code": c.la_code}
-               for c in aq.trust_comparison(trust.id, rng.start, rng.end)]
+    if rng.empty:
+        compared = [(s, _no_sessions(rng)) for s in db.session.scalars(
+            select(School).where(School.trust_id == trust.id).order_by(School.name, School.urn))]
+    else:
+        compared = [(c, c.measures) for c in aq.trust_comparison(trust.id, rng.start, rng.end)]
+    schools = [{**_group(m), "urn": c.urn, "name": c.name, "phase": c.phase, "la_code": c.la_code} for c, m in compared]
     return {"trust_id": trust.id, "name": trust.name, "date_from": rng.start, "date_to": rng.end, "schools": schools}

@@ -19,9 +19,17 @@ def _pct(description: str) -> fields.Float:
     return fields.Float(required=True, allow_none=True, metadata={"description": description + " Null without possible sessions."})
 
 
+DATE_PATTERN = r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"  # the years EARLIEST to LATEST, said in the document
+
+
 class RangeQuerySchema(Schema):
-    date_from = fields.Date(metadata={"description": "First day (YYYY-MM-DD). Default: 1 September of date_to's academic year."})
-    date_to = fields.Date(metadata={"description": "Last day (YYYY-MM-DD). Default: today (UK time)."})
+    """A date range. One that ends before it starts is empty (no sessions, figures null), not an
+    error: the document cannot say "date_from <= date_to", so every range it allows is answered."""
+
+    date_from = fields.Date(metadata={"description": "First day (YYYY-MM-DD, 2000 to 2100). Default: 1 September of "
+                                                     "date_to's academic year.", "pattern": DATE_PATTERN})
+    date_to = fields.Date(metadata={"description": "Last day (YYYY-MM-DD, 2000 to 2100). Default: today (UK time).",
+                                    "pattern": DATE_PATTERN})
 
     @validates_schema
     def _bounds(self, data: dict[str, Any], **_: Any) -> None:
@@ -29,8 +37,6 @@ class RangeQuerySchema(Schema):
             value = data.get(name)
             if value is not None and not EARLIEST <= value <= LATEST:
                 raise ValidationError(f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}", name)
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("is after date_to", "date_from")
 
 
 class SessionFiguresSchema(Schema):

@@ -52,10 +52,14 @@ def test_school_measures_match_the_read_side_with_reference_figures(call, reg: d
 
 def test_range_validation(call, reg: dict[str, Any]) -> None:
     for query, field in (("date_from=2026-13-01", "date_from"), ("date_from=1066-10-14", "date_from"),
-                         ("date_from=2025-09-10&date_to=2025-09-01", "date_from"), ("colour=red", "colour")):
+                         ("date_to=9999-12-31", "date_to"), ("colour=red", "colour")):
         response = call("officer", f"/api/v1/schools/100001/trend?{query}")
         assert response.status_code == 400, query
         assert field in response.json["details"], (query, response.json)
+    backwards = "date_from=2026-09-10&date_to=2026-09-01"  # ends before it starts: empty, not an error
+    assert ok(call("officer", f"/api/v1/schools/100001/trend?{backwards}"))["weeks"] == []
+    empty = ok(call("officer", f"/api/v1/schools/100001/measures?{backwards}"))
+    assert empty["possible"] == 0 and empty["attendance_pct"] is None and empty["date_from"] == "2026-09-10"
 
 
 def test_trend_and_cohorts(call, reg: dict[str, Any]) -> None:
