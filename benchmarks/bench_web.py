@@ -147,6 +147,8 @@ def seed_big_school(trust_id: int) -> None:
     import random
     from datetime import date, timedelta
 
+    from sqlalchemy import text
+
     from outreach.attendance import rollups
     from outreach.core.timeutil import academic_year_start, london_today
     from outreach.extensions import db
@@ -167,9 +169,18 @@ def seed_big_school(trust_id: int) -> None:
          "year_group": years[i % 5], "reg_group": f"{years[i % 5]}{'ABCDEFGH'[i % 8]}", "fsm": rng.random() < 0.25,
          "sen_status": rng.choice("NNNNNNNNKE"), "eal": rng.random() < 0.18, "sex": rng.choice("MF"),
          "created_at": time_now()} for i in range(BIG_PUPILS)])
+    from outreach.registers.models import ImportBatch
+
+    year_batch = ImportBatch(school_id=school.id, file_name="bench-year.csv", format="long", status="completed",
+                             date_from=first, date_to=days[-6], finished_at=time_now() - timedelta(days=6))
+    week_batch = ImportBatch(school_id=school.id, file_name="bench-week.csv", format="long", status="completed",
+                             date_from=days[-5], date_to=days[-1], finished_at=time_now())
+    db.session.add_all([year_batch, week_batch])
+    db.session.flush()
+    recent = set(days[-5:])
     ids = list(db.session.scalars(select_ids(school.id)))
     raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cur, cur.copy("COPY marks (pupil_id, date, session, school_id, code) FROM STDIN") as copy:
+    with raw.cursor() as cur, cur.copy("COPY marks (pupil_id, date, session, school_id, code, batch_id) FROM STDIN") as copy:
         for pupil_id in ids:
             r = random.Random(pupil_id)
             roll = r.random()
@@ -180,14 +191,12 @@ def seed_big_school(trust_id: int) -> None:
                         code = "N" if (today - d).days < 4 else r.choice("IIIIOOMGCU")
                     else:
                         code = ("/" if session == "AM" else "\\") if r.random() > 0.03 else "L"
-                    copy.write_row((pupil_id, d, session, school.id, code))
+                    copy.write_row((pupil_id, d, session, school.id, code,
+                                    week_batch.id if d in recent else year_batch.id))
     rollups.refresh(db.session, school.id, first, today)
-    from outreach.registers.models import ImportBatch
-
-    db.session.add_all([ImportBatch(school_id=school.id, file_name="bench-year.csv", format="long", status="completed",
-                                    date_from=first, date_to=days[-6], finished_at=time_now() - timedelta(days=6)),
-                        ImportBatch(school_id=school.id, file_name="bench-week.csv", format="long", status="completed",
-                                    date_from=days[-5], date_to=days[-1], finished_at=time_now())])
+    db.session.commit()
+    db.session.execute(text("ANALYZE marks"))  # fresh statistics, as autovacuum would give a real database
+    db.session.execute(text("ANALYZE pupil_weeks"))
     db.session.commit()
 
 

@@ -45,13 +45,17 @@ def versions(school_ids: Iterable[int]) -> tuple[tuple[int, int, str], ...]:
     return tuple((i, *found.get(i, (0, ""))) for i in ids)
 
 
-def cached(school_ids: Iterable[int], key: Hashable, compute: Callable[[], T]) -> T:
+def cached(school_ids: Iterable[int], key: Hashable, compute: Callable[[], T], figures_only: bool = False) -> T:
     """``compute()``'s value for ``key``, reused while the schools' figure versions, the London
     date and the entry's age allow. The value must not hold database objects (they would be
-    detached in the next request): use plain dataclasses."""
+    detached in the next request): use plain dataclasses.
+
+    A school never rolled up has version 0 and no way to tell one state of it from another, so
+    values that carry pupil details are not kept for it; ``figures_only`` values (sums over
+    rollups, which are empty for such a school whatever its pupils) are."""
     stamp = (versions(school_ids), london_today())
-    if any(version == 0 for _sid, version, _at in stamp[0]):
-        return compute()  # never rolled up: nothing costly to keep, and nothing to check it by
+    if not figures_only and any(version == 0 for _sid, version, _at in stamp[0]):
+        return compute()
     full_key = (key, tuple(sorted(set(school_ids))))
     now = time.monotonic()
     with _lock:

@@ -176,11 +176,11 @@ def sort_rows(rows: Sequence[Any], query: PupilListQuery) -> list[Any]:
             return row.attendance_pct
         return getattr(row, key)
 
-    known = [r for r in rows if value(r) is not None]
-    unknown = sorted((r for r in rows if value(r) is None), key=_name_key)
-    known.sort(key=_name_key)
-    known.sort(key=value, reverse=reverse)  # stable: ties keep the name order
-    return known + unknown
+    keyed = [(value(r), r) for r in rows]  # each key once: 2,000 rows sort in a few milliseconds
+    unknown = sorted((r for v, r in keyed if v is None), key=_name_key)
+    known = sorted(((v, _name_key(r), r) for v, r in keyed if v is not None), key=lambda t: t[1])
+    known.sort(key=lambda t: t[0], reverse=reverse)  # stable: ties keep the name order
+    return [r for _v, _n, r in known] + unknown
 
 
 def reg_groups(rows: Iterable[Any]) -> list[str]:

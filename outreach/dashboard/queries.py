@@ -8,7 +8,7 @@ on ``ix_marks_school_date``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from datetime import date, timedelta
 from typing import Any, Sequence
@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, select, text
 
 from outreach.attendance import queries as aq
 from outreach.attendance.codes import TABLES, table_for
-from outreach.attendance.measures import SessionCounts
+from outreach.attendance.measures import SessionCounts, sessions_until_persistent_absence
 from outreach.attendance.national import reference_figures
 from outreach.attendance.periods import DateRange, term_of
 from outreach.core.errors import UserError
@@ -228,7 +228,7 @@ def school_overview(school: School, as_of: date | None = None) -> Overview:
     as_of = as_of or london_today()
     phase, la_code = school.phase, school.la_code
     return cache.cached([school.id], ("overview", as_of, phase, la_code),
-                        lambda: _school_overview(school.id, phase, la_code, as_of))
+                        lambda: _school_overview(school.id, phase, la_code, as_of), figures_only=True)
 
 
 def _school_overview(school_id: int, phase: str, la_code: str | None, as_of: date) -> Overview:
@@ -256,15 +256,15 @@ def _school_overview(school_id: int, phase: str, la_code: str | None, as_of: dat
 
 
 @dataclass(frozen=True)
-class PupilRow:
+class PupilRow(aq.PupilMeasures):
     """A pupil on the list: their figures (zero when no session was possible yet) and whether
-    they are on roll today. Reads like ``attendance.queries.PupilMeasures``."""
+    they are on roll today. A PupilMeasures, so everything that reads those reads these."""
 
-    measures: aq.PupilMeasures
-    on_roll: bool
+    on_roll: bool = True
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.measures, name)
+    @classmethod
+    def of(cls, measures: aq.PupilMeasures, on_roll: bool) -> "PupilRow":
+        return cls(**{f.name: getattr(measures, f.name) for f in fields(aq.PupilMeasures)}, on_roll=on_roll)
 
 
 def pupil_rows(school: School, period: str = "year", include_left: bool = False,
@@ -288,7 +288,7 @@ def _pupil_rows(school_id: int, period: str, include_left: bool, as_of: date) ->
         if not (is_on_roll or include_left or pupil_id in measured):
             continue
         measures = measured.get(pupil_id) or aq.PupilMeasures(*values, counts=SessionCounts())
-        rows.append(PupilRow(measures, bool(is_on_roll)))
+        rows.append(PupilRow.of(measures, bool(is_on_roll)))
     return rows, rng
 
 
@@ -322,13 +322,17 @@ def pupil_detail(pupil: Pupil, as_of: date | None = None) -> PupilDetail:
     ids = [pupil.id]
     year_m = next(iter(aq.pupil_measures(pupil.school_id, year.start, year.end, pupil_ids=ids)), None)
     term_m = next(iter(aq.pupil_measures(pupil.school_id, term.start, term.end, pupil_ids=ids)), None)
-    projection = aq.year_end_projection(pupil.school_id, as_of, pupil_ids=ids)
+    # the school's sessions so far are school-wide (a max over every pupil-week): kept per version
+    held = cache.cached([pupil.school_id], ("sessions_held", year.start, as_of),
+                        lambda: aq.school_sessions_held(pupil.school_id, year.start, as_of), figures_only=True)
+    remaining = max(0, aq.YEAR_SESSIONS - held)
+    projection = (aq.PupilProjection(year_m, remaining, sessions_until_persistent_absence(year_m.counts, remaining))
+                  if year_m is not None else None)
     marks = pupil_marks(pupil, year.start, as_of)
     last_month_end = as_of
     contacts = sorted(pupil.contact_links, key=lambda link: (link.priority, link.contact.name))
     timeline = list(reversed(case_timeline(pupil.school_id, pupil.id)))
-    return PupilDetail(pupil, as_of, year, year_m, term_m, next(iter(projection.pupils), None),
-                       projection.remaining_sessions, logic.mark_calendar(year.start, last_month_end, marks),
+    return PupilDetail(pupil, as_of, year, year_m, term_m, projection, remaining, logic.mark_calendar(year.start, last_month_end, marks),
                        logic.category_totals(marks), contacts, timeline)
 
 
@@ -360,7 +364,7 @@ def trust_rows(trust: Trust, as_of: date | None = None, sort: str = "name", orde
                                                                              cumulative=False)))
                 for c in aq.trust_comparison(trust.id, year.start, year.end)]
 
-    rows = list(cache.cached(school_ids, ("trust", trust.id, as_of), compute))
+    rows = list(cache.cached(school_ids, ("trust", trust.id, as_of), compute, figures_only=True))
     value = {
         "name": lambda r: (r.name.casefold(), r.urn),
         "enrolments": lambda r: r.measures.enrolments,

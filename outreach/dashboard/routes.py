@@ -165,7 +165,7 @@ def pupils_export(urn: str):  # type: ignore[no-untyped-def]
     """The list as filtered and sorted on the page, every page of it; audited with the pupils."""
     school = require_school(current_user, urn)
     query, _rows, shown, rng = _filtered(school)
-    figures_by_upn = {r["upn"]: r for r in reports.attendance_rows([r.measures for r in shown])}
+    figures_by_upn = {r["upn"]: r for r in reports.attendance_rows(shown)}
     out = []
     for row in shown:
         out.append({"surname": row.surname, "forename": row.forename, "preferred_forename": row.preferred_forename,

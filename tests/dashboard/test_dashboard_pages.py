@@ -252,3 +252,32 @@ def test_trust_page_compares_schools_with_sparklines(app: Flask, world: World, r
 def test_admin_chooses_a_trust(app: Flask, world: World) -> None:
     html = text(signed_in_client(app, world.email("admin")).get("/trust"))
     assert "North Trust" in html and "South Trust" in html
+
+
+# --- figures kept per process ----------------------------------------------------------------
+
+
+def test_kept_figures_follow_new_marks_at_once(app: Flask, world: World, reg: dict[str, Any]) -> None:
+    """The overview and pupil list are kept per process; a rollup write (what every import does)
+    bumps the school's figure version in its transaction, so the next page shows the change."""
+    from outreach.attendance import rollups
+    from outreach.attendance.models import FigureVersion
+    from outreach.registers.models import Mark
+
+    school, good, today = reg["school"], reg["good"], reg["today"]
+    client = signed_in_client(app, world.email("officer"))
+    before = text(client.get("/schools/100001/overview"))
+    assert text(client.get("/schools/100001/overview")) == before  # kept
+    assert name(good) not in pupils(client, "?flag=pa")
+    version = db.session.get(FigureVersion, school.id).version
+    days = [d for d in reg["days"] if d != today][-14:]
+    db.session.query(Mark).filter(Mark.pupil_id == good.id, Mark.date.in_(days)).update({"code": "O"},
+                                                                                        synchronize_session=False)
+    rollups.refresh(db.session, school.id, days[0], days[-1])
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(FigureVersion, school.id).version == version + 1
+    after = text(client.get("/schools/100001/overview"))
+    year = aq.school_measures(school.id)
+    assert after != before and f"{year.attendance_pct:.1f}%" in after
+    assert name(good) in pupils(client, "?flag=pa")  # 28 of about 130 sessions missed now
