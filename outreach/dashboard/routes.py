@@ -18,7 +18,7 @@ from outreach.core.errors import Forbidden, NotFound, UserError
 from outreach.core.pagination import Page
 from outreach.core.scoping import MAX_ID, can_write, require_school, require_trust, visible_schools_query, visible_trusts
 from outreach.core.timeutil import london_today
-from outreach.dashboard import figures, logic, queries
+from outreach.dashboard import cache, figures, logic, queries
 from outreach.extensions import db
 from outreach.schools.models import Pupil, School
 
@@ -134,10 +134,14 @@ def pupils_home():  # type: ignore[no-untyped-def]
 
 
 def _filtered(school: School) -> tuple[logic.PupilListQuery, list[Any], list[Any], Any]:
+    """The list options, every row, the rows shown (filtered and sorted) and the range; the
+    filtered order is kept per process like the rows it comes from (``dashboard.cache``)."""
     query = logic.parse_pupil_query(request.args)
-    rows, rng = queries.pupil_rows(school, query.period, query.include_left, london_today())
-    shown = logic.sort_rows([r for r in rows if logic.matches(r, query)], query)
-    return query, rows, shown, rng
+    today = london_today()
+    rows, rng = queries.pupil_rows(school, query.period, query.include_left, today)
+    shown = cache.cached([school.id], ("pupil_list", query, today),
+                         lambda: logic.sort_rows([r for r in rows if logic.matches(r, query)], query))
+    return query, rows, list(shown), rng
 
 
 @bp.get("/schools/<urn>/pupils")
