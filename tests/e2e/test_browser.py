@@ -127,6 +127,7 @@ def test_works_without_javascript(browser: Browser, live_server: LiveServer, wor
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     sign_in(page, live_server.url, "trust_lead" and "lead@north.example.org")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Schools").click()  # signed in to Today
     expect(page.locator("table tbody tr th")).to_have_text(["Ash Primary", "Birch Academy"])
     page.get_by_label("School", exact=True).select_option(label="Birch Academy")
     page.get_by_role("button", name="Go").click()
