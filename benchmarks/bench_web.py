@@ -33,13 +33,16 @@ DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/outreach_dashboard"
 BENCH_EMAIL = "bench.officer@example.org"
 BENCH_PASSWORD = "bench password not secret"
 BENCH_URN = "900001"
+BIG_URN = "900100"  # the 2,000-pupil school with a full year of marks (issue 3, part 5)
+BIG_PUPILS = 2000
+LEAD_EMAIL = "bench.lead@example.org"
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
-    path: str  # may use {urn} and {pupil_id}
-    auth: str  # none | session | token
+    path: str  # may use {urn}, {pupil_id}, {big_urn}, {big_pupil_id}, {trust_id}
+    auth: str  # none | session | lead (a trust lead's session) | token
 
 
 # The one list of URLs measured. Later pages (Today, Pupils, Trust...) add a line here.
@@ -59,6 +62,15 @@ TARGETS = [
     Target("rule settings", "/schools/{urn}/rules", "session"),
     Target("api tasks (audited)", "/api/v1/schools/{urn}/tasks", "token"),
     Target("api timeline (audited)", "/api/v1/schools/{urn}/pupils/{pupil_id}/timeline", "token"),
+    # the officer dashboard, on the 2,000-pupil school with a full year of marks
+    Target("today (2,000 pupils)", "/today?school={big_urn}", "session"),
+    Target("school overview (2,000)", "/schools/{big_urn}/overview", "session"),
+    Target("pupil list (2,000)", "/schools/{big_urn}/pupils", "session"),
+    Target("pupil list PA, by name", "/schools/{big_urn}/pupils?flag=pa&sort=name", "session"),
+    Target("pupil page (audited)", "/schools/{big_urn}/pupils/{big_pupil_id}", "session"),
+    Target("trust (6 schools)", "/trusts/{trust_id}", "lead"),
+    Target("api measures (2,000)", "/api/v1/schools/{big_urn}/measures", "token"),
+    Target("api pupils attendance", "/api/v1/schools/{big_urn}/attendance/pupils?per_page=50", "token"),
 ]
 
 
@@ -97,15 +109,110 @@ def prepare_database(url: str, schools: int, pupils_per_school: int) -> dict[str
                      "surname": f"S{i:04d}", "year_group": str(1 + i % 6), "fsm": i % 4 == 0, "sen_status": "N",
                      "eal": i % 5 == 0, "created_at": time_now()} for i in range(pupils_per_school)])
             db.session.commit()
+        trust_id = db.session.scalar(select(Trust.id).where(Trust.name == "Bench Trust"))
+        if db.session.scalar(select(School.id).where(School.urn == BIG_URN)) is None:
+            seed_big_school(trust_id)
         user = services.get_user_by_email(BENCH_EMAIL)
         if user is None:
             user = services.create_user(BENCH_EMAIL, "attendance_officer", BENCH_PASSWORD,
-                                        school_urns=[BENCH_URN, str(int(BENCH_URN) + 1)])
+                                        school_urns=[BENCH_URN, str(int(BENCH_URN) + 1), BIG_URN])
+        if services.get_user_by_email(LEAD_EMAIL) is None:
+            services.create_user(LEAD_EMAIL, "trust_lead", BENCH_PASSWORD, trust_name="Bench Trust")
         services.unlock(BENCH_EMAIL)
+        services.unlock(LEAD_EMAIL)
         _, token = services.create_token(user, "bench")
         school_id = db.session.scalar(select(School.id).where(School.urn == BENCH_URN))
         pupil_id = db.session.scalar(select(Pupil.id).where(Pupil.school_id == school_id).limit(1))
-    return {"urn": BENCH_URN, "pupil_id": str(pupil_id), "token": token}
+        big_id = db.session.scalar(select(School.id).where(School.urn == BIG_URN))
+        big_pupil = db.session.scalar(select(Pupil.id).where(Pupil.school_id == big_id).order_by(Pupil.id).offset(7).limit(1))
+    return {"urn": BENCH_URN, "pupil_id": str(pupil_id), "token": token, "big_urn": BIG_URN,
+            "big_pupil_id": str(big_pupil), "trust_id": str(trust_id)}
+
+
+def school_days(first, last):  # noqa: ANN001, ANN201
+    """Weekdays from ``first`` to ``last`` outside rough English school holidays (about 190 a year)."""
+    from datetime import date, timedelta
+
+    def holiday(d: date) -> bool:
+        md = (d.month, d.day)
+        return (md >= (7, 23) and d.month <= 8) or md >= (12, 20) or md <= (1, 3) or (10, 26) <= md <= (10, 30) \
+            or (2, 16) <= md <= (2, 20) or (4, 1) <= md <= (4, 14) or (5, 25) <= md <= (5, 29)
+
+    days, day = [], first
+    while day <= last:
+        if day.weekday() < 5 and not holiday(day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def seed_big_school(trust_id: int) -> None:
+    """A 2,000-pupil secondary school with marks from 1 September of last academic year to
+    yesterday (a full year and this year so far): most pupils attend 93-99%, about one in eight
+    drifts into persistent absence, a few are severely absent; N codes in the last days; rollups
+    refreshed as an import leaves them. Written with COPY (about 1.5 million marks)."""
+    import random
+    from datetime import date, timedelta
+
+    from sqlalchemy import text
+
+    from outreach.attendance import rollups
+    from outreach.core.timeutil import academic_year_start, london_today
+    from outreach.extensions import db
+    from outreach.schools.models import Pupil, School
+    from outreach.schools.upn import make_upn
+
+    today = london_today()
+    first = date(academic_year_start(today).year - 1, 9, 1)
+    days = school_days(first, today - timedelta(days=1))
+    school = School(urn=BIG_URN, name="Bench High School", phase="secondary", la_code="823", estab="4000",
+                    trust_id=trust_id)
+    db.session.add(school)
+    db.session.flush()
+    rng = random.Random(2026)
+    years = [str(y) for y in range(7, 12)]
+    db.session.execute(Pupil.__table__.insert(), [
+        {"school_id": school.id, "upn": make_upn(823, 4000 + i // 1000, 24, i % 1000), "forename": f"Forename{i}", "surname": f"Surname{i:04d}",
+         "year_group": years[i % 5], "reg_group": f"{years[i % 5]}{'ABCDEFGH'[i % 8]}", "fsm": rng.random() < 0.25,
+         "sen_status": rng.choice("NNNNNNNNKE"), "eal": rng.random() < 0.18, "sex": rng.choice("MF"),
+         "created_at": time_now()} for i in range(BIG_PUPILS)])
+    from outreach.registers.models import ImportBatch
+
+    year_batch = ImportBatch(school_id=school.id, file_name="bench-year.csv", format="long", status="completed",
+                             date_from=first, date_to=days[-6], finished_at=time_now() - timedelta(days=6))
+    week_batch = ImportBatch(school_id=school.id, file_name="bench-week.csv", format="long", status="completed",
+                             date_from=days[-5], date_to=days[-1], finished_at=time_now())
+    db.session.add_all([year_batch, week_batch])
+    db.session.flush()
+    recent = set(days[-5:])
+    ids = list(db.session.scalars(select_ids(school.id)))
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy("COPY marks (pupil_id, date, session, school_id, code, batch_id) FROM STDIN") as copy:
+        for pupil_id in ids:
+            r = random.Random(pupil_id)
+            roll = r.random()
+            rate = 0.55 if roll < 0.02 else r.uniform(0.11, 0.2) if roll < 0.14 else r.uniform(0.01, 0.07)
+            for d in days:
+                for session in ("AM", "PM"):
+                    if r.random() < rate:
+                        code = "N" if (today - d).days < 4 else r.choice("IIIIOOMGCU")
+                    else:
+                        code = ("/" if session == "AM" else "\\") if r.random() > 0.03 else "L"
+                    copy.write_row((pupil_id, d, session, school.id, code,
+                                    week_batch.id if d in recent else year_batch.id))
+    rollups.refresh(db.session, school.id, first, today)
+    db.session.commit()
+    db.session.execute(text("ANALYZE marks"))  # fresh statistics, as autovacuum would give a real database
+    db.session.execute(text("ANALYZE pupil_weeks"))
+    db.session.commit()
+
+
+def select_ids(school_id: int):  # noqa: ANN201
+    from sqlalchemy import select
+
+    from outreach.schools.models import Pupil
+
+    return select(Pupil.id).where(Pupil.school_id == school_id).order_by(Pupil.id)
 
 
 def time_now():  # noqa: ANN201 - a callable, not a value, like the models' defaults
@@ -137,14 +244,14 @@ async def wait_ready(base: str, deadline_s: float = 30) -> None:
     raise RuntimeError("gunicorn did not become ready in time")
 
 
-async def sign_in(base: str) -> str:
+async def sign_in(base: str, email: str = BENCH_EMAIL) -> str:
     """Sign in through the real form (CSRF token and all); returns the Cookie header to send."""
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar) as http:
         async with http.get(base + "/login") as r:
             html = await r.text()
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-        async with http.post(base + "/login", data={"email": BENCH_EMAIL, "password": BENCH_PASSWORD,
+        async with http.post(base + "/login", data={"email": email, "password": BENCH_PASSWORD,
                                                      "csrf_token": token}, allow_redirects=False) as r:
             if r.status != 302:
                 raise RuntimeError(f"bench sign-in failed with {r.status}")
@@ -192,13 +299,16 @@ async def run(args: argparse.Namespace, values: dict[str, str]) -> int:
     base = f"http://127.0.0.1:{args.port}"
     await wait_ready(base)
     cookie = await sign_in(base)
-    auth_headers = {"none": {}, "session": {"Cookie": cookie}, "token": {"Authorization": f"Bearer {values['token']}"}}
+    lead_cookie = await sign_in(base, LEAD_EMAIL)
+    auth_headers = {"none": {}, "session": {"Cookie": cookie}, "lead": {"Cookie": lead_cookie}, "token": {"Authorization": f"Bearer {values['token']}"}}
     print(f"gunicorn {args.workers} workers on {base}; {args.clients} concurrent clients; "
           f"{args.requests} requests per URL after {args.warmup} warm-up")
     print(f"{'target':28} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'x p50':>7} {'errors':>7}")
     baseline = None
     failed = 0
     for target in TARGETS:
+        if args.only and target is not TARGETS[0] and not any(o in target.name for o in args.only):
+            continue
         path = target.path.format(**values)
         headers = auth_headers[target.auth]
         await measure(base, path, headers, args.clients, args.warmup, args.time_limit)
@@ -220,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per URL at most")
     parser.add_argument("--schools", type=int, default=5)
     parser.add_argument("--pupils", type=int, default=400, help="per school")
+    parser.add_argument("--only", action="append", default=[], help="measure only targets whose name contains this "
+                                                                   "(repeatable; the healthz baseline always runs)")
     args = parser.parse_args(argv)
     args.port = free_port()
     values = prepare_database(args.database_url, args.schools, args.pupils)

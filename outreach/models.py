@@ -1,7 +1,7 @@
 """One import that loads every feature's tables (for create_app, Alembic and tests)."""
 from outreach.schools.models import Contact, Pupil, PupilContact, School, Trust  # noqa: F401
 from outreach.registers.models import ImportBatch, Mark, MarkChange  # noqa: F401
-from outreach.attendance.models import PupilWeek  # noqa: F401
+from outreach.attendance.models import FigureVersion, PupilWeek  # noqa: F401
 from outreach.messaging.models import (MessageTemplate, MessageTemplateVariant, OptOut, OutboxMessage,  # noqa: F401
                                        SchoolMessagingSettings)
 from outreach.core.accounts.models import ApiToken, LoginThrottle, User, user_schools  # noqa: F401

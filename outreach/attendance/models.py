@@ -1,9 +1,9 @@
 """Pupil-week rollups: the small aggregate every figure is read from (never raw marks)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, SmallInteger
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, SmallInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.extensions import db
@@ -33,3 +33,15 @@ class PupilWeek(db.Model):
     # With the counts in the index key the read never touches the table (a covering index: SQLite
     # has no INCLUDE), which halves the time on SQLite and gives PostgreSQL index-only scans.
     __table_args__ = (Index("ix_pupil_weeks_school_week", "school_id", "week_start", *COVERED_COLUMNS),)
+
+
+class FigureVersion(db.Model):
+    """A counter per school, bumped in the same transaction as every rollup write (``rollups``),
+    so a reader can tell in one primary-key lookup whether figures it computed earlier still
+    hold (the dashboard keeps them per process, see ``outreach/dashboard/cache.py``)."""
+
+    __tablename__ = "figure_versions"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -107,6 +107,7 @@ def refresh(session: Session, school_id: int, date_from: date, date_to: date,
         stmt = stmt.where(PupilWeek.pupil_id.in_(ids))
         where += " AND m.pupil_id IN (" + ", ".join(str(int(i)) for i in ids) + ")"
     session.execute(stmt)
+    bump_version(session, school_id)
     dialect = session.get_bind().dialect.name
     cols = "pupil_id, week_start, school_id, " + ", ".join(_COLUMNS) + ", late"
     inner = _select_sql(dialect, where, (first, last))
@@ -129,8 +130,28 @@ def rebuild(session: Session, school_id: int | None = None) -> int:
         bounds = session.execute(select(Mark.date).where(Mark.school_id == sid).order_by(Mark.date).limit(1)).scalar()
         if bounds is None:
             session.execute(delete(PupilWeek).where(PupilWeek.school_id == sid))
+            bump_version(session, sid)
             continue
         last = session.execute(select(Mark.date).where(Mark.school_id == sid).order_by(Mark.date.desc()).limit(1)).scalar()
         session.execute(delete(PupilWeek).where(PupilWeek.school_id == sid))
         written += refresh(session, sid, bounds, last)
     return written
+
+
+def bump_version(session: Session, school_id: int) -> None:
+    """Say the school's figures changed (one atomic upsert, inside the caller's transaction):
+    readers holding figures computed before will recompute them."""
+    from outreach.attendance.models import FigureVersion
+    from outreach.core.timeutil import utcnow
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    table = FigureVersion.__table__
+    now = utcnow()
+    stmt = insert(table).values(school_id=school_id, version=1, changed_at=now)
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.school_id],
+                                      set_={"version": table.c.version + 1, "changed_at": now})
+    session.execute(stmt)

@@ -12,7 +12,8 @@ from flask import Flask, request, url_for
 from outreach.core.accounts.roles import ROLES
 
 # Where each known page sits; pages not listed go after these, in registration order.
-ORDER = ("Today", "Schools", "Pupils", "Imports", "Messages", "Trust", "Users", "Audit log")
+ORDER = ("Today", "Tasks", "Schools", "Pupils", "Interventions", "Referrals", "Imports", "Messages", "Walking buses",
+         "Parent groups", "What works here", "Trust", "Users", "Audit log")
 
 
 @dataclass(frozen=True)

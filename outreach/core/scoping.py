@@ -23,7 +23,7 @@ from outreach.core.accounts.models import User, user_schools
 from outreach.core.accounts.roles import ASSIGNED_SCHOOL_ROLES, WRITE_ROLES, Role
 from outreach.core.errors import Forbidden, NotFound
 from outreach.extensions import db
-from outreach.schools.models import School
+from outreach.schools.models import School, Trust
 
 SelectT = TypeVar("SelectT", bound=Select[Any])
 
@@ -116,3 +116,27 @@ def require_row(user: Any, model: type, row_id: int, write: bool = False, messag
     except NotFound:
         raise NotFound(message) from None
     return row
+
+
+def visible_trusts(user: Any) -> list[Trust]:
+    """Trusts whose side-by-side comparison the user may open: admins every trust, a trust lead
+    their own; heads and officers none (they see schools, not trusts)."""
+    if not _is_user(user):
+        return []
+    if user.role == Role.ADMIN:
+        return list(db.session.scalars(select(Trust).order_by(Trust.name)))
+    if user.role == Role.TRUST_LEAD and user.trust_id is not None:
+        trust = db.session.get(Trust, user.trust_id)
+        return [trust] if trust is not None else []
+    return []
+
+
+def require_trust(user: Any, trust_id: int) -> Trust:
+    """The trust, if the user may compare its schools; otherwise a 404 that looks the same as a
+    trust that does not exist."""
+    trust = db.session.get(Trust, trust_id) if 0 < trust_id <= MAX_ID else None
+    if trust is None or not _is_user(user):
+        raise NotFound("Trust not found")
+    if user.role == Role.ADMIN or (user.role == Role.TRUST_LEAD and user.trust_id == trust.id):
+        return trust
+    raise NotFound("Trust not found")

@@ -1,7 +1,7 @@
 """Pages: the schools a user may see, and each school's home page."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -38,7 +38,22 @@ def switch():  # type: ignore[no-untyped-def]
     if not urn:
         return redirect(url_for("schools.index"))
     school = require_school(current_user, urn)
-    return redirect(url_for("schools.home", urn=school.urn))
+    return redirect(_same_page_for(request.args.get("to", ""), school.urn))
+
+
+# Pages that take their school as ``?school=URN`` rather than in the path.
+SCHOOL_QUERY_PAGES = frozenset({"dashboard.today"})
+
+
+def _same_page_for(endpoint: str, urn: str) -> str:
+    """The page the switcher was used on, for the newly chosen school, when that page takes only
+    a school (a pupil's page cannot follow: the pupil belongs to the other school)."""
+    if endpoint in SCHOOL_QUERY_PAGES and endpoint in current_app.view_functions:
+        return url_for(endpoint, school=urn)
+    rules = [r for r in current_app.url_map.iter_rules(endpoint)] if endpoint in current_app.view_functions else []
+    if rules and all(r.arguments == {"urn"} and "GET" in (r.methods or ()) for r in rules):
+        return url_for(endpoint, urn=urn)
+    return url_for("schools.home", urn=urn)
 
 
 @bp.get("/<urn>")

@@ -53,6 +53,23 @@ def pupil(key: str) -> Callable[[World], int]:
     return lambda w: 2_000_000 if key == "missing" else w.pupils[key][0].id
 
 
+def trust_of(key: str) -> Callable[[World], int]:
+    return lambda w: 999_999 if key == "missing" else int(w.schools[key].trust_id)
+
+
+def pupil_at(pupil_key: str, school_key: str) -> dict[str, Callable[[World], Any]]:
+    return {"urn": urn(school_key), "pupil_id": pupil(pupil_key)}
+
+
+def school_cases(api: bool = False) -> list[Case]:
+    """A (everyone), B (not the head), C (admin only), a URN no school has."""
+    extra = API if api else {}
+    return [Case({**SCHOOL_A, **extra}, path={"urn": urn("A")}, api=api),
+            Case({**SCHOOL_B, **extra}, path={"urn": urn("B")}, api=api),
+            Case({**SCHOOL_C, **extra}, path={"urn": urn("C")}, api=api),
+            Case({**MISSING, **extra}, path={"urn": urn("missing")}, api=api)]
+
+
 def user_id(who: str) -> Callable[[World], int]:
     return lambda w: w.users[who].id
 
@@ -245,6 +262,37 @@ EXPECTATIONS: dict[str, list[Case]] = {
                                             Case(api_c(422), path=C_REF, method="POST", api=True, json={"reason": " "})],
     "interventions_api.school_impact": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True)],
     "interventions_api.trust_impact": [Case({**every(200), **API}, api=True)],
+    # officer dashboard pages (outreach/dashboard/routes.py)
+    "dashboard.today": [Case(every(200)), Case(every(200), query={"school": urn("A")}),
+                        Case(every(200, head=404), query={"school": urn("B")}),
+                        Case(every(404, admin=200), query={"school": urn("C")}),
+                        Case(every(404), query={"school": urn("missing")})],
+    "dashboard.overview": school_cases(),
+    "dashboard.pupils_home": [Case(every(302))],
+    "dashboard.pupils": school_cases(),
+    "dashboard.pupils_export": school_cases(),
+    "dashboard.pupil": [Case(SCHOOL_A, path=pupil_at("A", "A")), Case(SCHOOL_B, path=pupil_at("B", "B")),
+                        Case(SCHOOL_C, path=pupil_at("C", "C")),
+                        Case(every(404), path=pupil_at("B", "A")),  # a pupil of another school under A's URN
+                        Case(every(404), path=pupil_at("missing", "A"))],
+    "dashboard.trust_index": [Case(every(403, admin=200, trust_lead=302))],
+    "dashboard.trust": [Case(every(404, admin=200, trust_lead=200), path={"trust_id": trust_of("A")}),
+                        Case(every(404, admin=200), path={"trust_id": trust_of("C")}),
+                        Case(every(404), path={"trust_id": trust_of("missing")})],
+    # attendance API (outreach/dashboard/api.py)
+    "attendance_api.school_measures": school_cases(api=True),
+    "attendance_api.school_trend": school_cases(api=True),
+    "attendance_api.school_cohorts": school_cases(api=True),
+    "attendance_api.school_pupil_attendance": school_cases(api=True),
+    "attendance_api.pupil_attendance": [
+        Case({**SCHOOL_A, **API}, path={"pupil_id": pupil("A")}, api=True),
+        Case({**SCHOOL_B, **API}, path={"pupil_id": pupil("B")}, api=True),
+        Case({**SCHOOL_C, **API}, path={"pupil_id": pupil("C")}, api=True),
+        Case({**MISSING, **API}, path={"pupil_id": pupil("missing")}, api=True)],
+    "attendance_api.trust_comparison": [
+        Case({**every(404, admin=200, trust_lead=200), **API}, path={"trust_id": trust_of("A")}, api=True),
+        Case({**every(404, admin=200), **API}, path={"trust_id": trust_of("C")}, api=True),
+        Case({**MISSING, **API}, path={"trust_id": trust_of("missing")}, api=True)],
 }
 
 

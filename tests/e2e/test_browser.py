@@ -3,6 +3,7 @@ keyboard, and axe-core on every main page (no serious or critical violations). S
 of the main pages are written to tests/e2e/screenshots/ (gitignored)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,7 @@ def test_works_without_javascript(browser: Browser, live_server: LiveServer, wor
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     sign_in(page, live_server.url, "trust_lead" and "lead@north.example.org")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Schools").click()  # signed in to Today
     expect(page.locator("table tbody tr th")).to_have_text(["Ash Primary", "Birch Academy"])
     page.get_by_label("School", exact=True).select_option(label="Birch Academy")
     page.get_by_role("button", name="Go").click()
@@ -148,3 +150,79 @@ def test_skip_link_is_the_first_tab_stop_and_focus_is_visible(page: Page, live_s
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle + ' ' + getComputedStyle(document.activeElement).boxShadow")
     assert outline != "none none"
+
+
+# --- the officer dashboard (outreach/dashboard) ---------------------------------------------------
+
+@pytest.fixture()
+def register(world: World) -> dict:
+    from tests.dashboard.registers import build_registers
+
+    return build_registers(world)
+
+
+def test_officer_finds_a_pa_pupil_opens_the_record_and_exports(page: Page, live_server: LiveServer, world: World,
+                                                                register: dict, screenshots: Path) -> None:
+    base = live_server.url
+    sign_in(page, base, "officer@example.org")
+    expect(page).to_have_url(f"{base}/today")  # the first page of the day
+    page.get_by_label("School", exact=True).first.select_option(label="Ash Primary")
+    page.get_by_role("button", name="Go").click()
+    expect(page).to_have_url(f"{base}/today?school=100001")
+    check_page(page, screenshots, "today")
+    newly = register["newly"]
+    section = page.locator("section", has=page.get_by_role("heading", name="Newly persistent or severe absence"))
+    section.get_by_role("link", name=newly.display_name).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(newly.display_name)
+    expect(page.get_by_role("heading", name="Marks this year")).to_be_visible()
+    check_page(page, screenshots, "pupil")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Pupils").click()
+    expect(page).to_have_url(f"{base}/schools/100001/pupils")
+    page.get_by_label("Absence").select_option("pa")
+    page.get_by_role("button", name="Show pupils").click()
+    expect(page.locator("table.table-pupils tbody tr")).to_have_count(2)
+    check_page(page, screenshots, "pupils")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = info.value
+    assert download.suggested_filename.startswith("pupils-100001-")
+    body = Path(download.path()).read_text()
+    assert newly.upn in body and register["good"].upn not in body
+
+    page.goto(f"{base}/schools/100001/overview")
+    expect(page.get_by_role("img", name="Attendance by week")).to_be_visible()
+    check_page(page, screenshots, "school-overview")
+
+
+def test_each_role_sees_only_its_schools_on_the_dashboard(page: Page, live_server: LiveServer, world: World,
+                                                          register: dict, screenshots: Path) -> None:
+    base = live_server.url
+    sign_in(page, base, "head@ash.example.org")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ash Primary")
+    for path in ("/schools/100002/pupils", "/schools/100002/overview", "/today?school=100003",
+                 f"/schools/100001/pupils/{world.pupils['B'][0].id}", "/trust"):
+        page.goto(base + path)
+        expected = "You do not have access to this" if path == "/trust" else "Page not found"
+        expect(page.get_by_role("heading", level=1)).to_have_text(expected)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, base, "lead@north.example.org")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Trust").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("North Trust")
+    expect(page.locator("table tbody tr th a")).to_have_text(["Ash Primary", "Birch Academy"])
+    check_page(page, screenshots, "trust")
+    page.get_by_role("link", name="Persistent absence").click()
+    expect(page.locator("th[aria-sort]")).to_have_attribute("aria-sort", "descending")
+
+
+def test_dashboard_works_without_javascript(browser: Browser, live_server: LiveServer, world: World, register: dict) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, live_server.url, "officer@example.org")
+    page.goto(f"{live_server.url}/schools/100001/pupils")
+    page.get_by_label("Year group").select_option("6")
+    page.get_by_role("button", name="Show pupils").click()
+    expect(page.locator("table.table-pupils tbody tr")).to_have_count(1)
+    page.get_by_role("link", name="Name").click()
+    expect(page).to_have_url(re.compile(r"sort=name"))
+    context.close()
