@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from outreach.attendance import queries as aq, reports
 from outreach.core import audit
@@ -29,23 +28,20 @@ REMEMBERED = "dashboard_school"  # session key: the school last chosen, so Today
 
 # Pages of other features a row can link to, tried in order (an endpoint that does not exist in
 # this app is skipped; one whose arguments differ is skipped too).
-ACTIONS: dict[str, tuple[str, ...]] = {
-    "log": ("interventions.new", "interventions.log_new", "interventions.create", "interventions.log"),
-    "timeline": ("interventions.timeline", "interventions.case_timeline", "interventions.pupil_timeline"),
+# Links into the interventions pages: (endpoint, name of its pupil argument).
+ACTIONS: dict[str, tuple[str, str]] = {
+    "log": ("interventions.new", "pupil_ids"),  # the log form, pre-filled with the pupil
+    "timeline": ("interventions.timeline", "pupil_id"),
 }
 
 
 def action_url(kind: str, school: School, pupil_id: int, **extra: Any) -> str | None:
-    """A link to another feature's page for this pupil (e.g. log a first-day call), if the app has it."""
-    for endpoint in ACTIONS.get(kind, ()):
-        if endpoint not in current_app.view_functions:
-            continue
-        for args in ({"urn": school.urn, "pupil_id": pupil_id}, {"urn": school.urn, "pupil": pupil_id}):
-            try:
-                return url_for(endpoint, **args, **extra)
-            except BuildError:
-                continue
-    return None
+    """A link to the interventions page for this pupil (e.g. log a first-day call), when the app has it."""
+    endpoint, argument = ACTIONS[kind]
+    if endpoint not in current_app.view_functions:
+        return None
+    value: Any = [pupil_id] if argument == "pupil_ids" else pupil_id
+    return url_for(endpoint, urn=school.urn, **{argument: value}, **extra)
 
 
 @bp.app_template_global("sparkline")

@@ -64,9 +64,9 @@ def test_today_lists_unexplained_absences_newly_persistent_and_overdue_n_codes(a
 
 def test_today_offers_write_roles_a_way_to_act_and_read_roles_none(app: Flask, world: World, reg: dict[str, Any]) -> None:
     officer = section(text(signed_in_client(app, world.email("officer")).get("/today?school=100001")), "unexplained")
-    assert f'/schools/100001/pupils/{reg["newly"].id}#contacts' in officer
+    assert f'/schools/100001/interventions/new?pupil_ids={reg["newly"].id}&amp;type=first_day_call' in officer
     head = section(text(signed_in_client(app, world.email("head")).get("/today")), "unexplained")
-    assert "#contacts" not in head and reg["newly"].display_name in head
+    assert "/interventions/new" not in head and reg["newly"].display_name in head
 
 
 def test_today_remembers_the_school_and_says_when_there_is_nothing(app: Flask, world: World, reg: dict[str, Any]) -> None:
