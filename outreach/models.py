@@ -8,3 +8,8 @@ from outreach.core.accounts.models import ApiToken, LoginThrottle, User, user_sc
 from outreach.core.audit.models import AuditEvent, AuditEventPupil  # noqa: F401
 from outreach.interventions.models import (Intervention, InterventionPupil, Referral, ReferralEvent,  # noqa: F401
                                            ReferralReview, RuleMessage, RuleSettings, Task)
+from outreach.walking_bus.models import (Ambassador, AmbassadorAbsence, RotaAssignment, RotaWeek,  # noqa: F401
+                                         WalkingBusAlert, WalkingBusEnrolment, WalkingBusRoute, WalkingBusStop,
+                                         WalkingBusWalk, WalkingBusWalkPupil)
+from outreach.parent_groups.models import (ParentGroup, ParentGroupAttendance, ParentGroupInvitation,  # noqa: F401
+                                           ParentGroupMeeting, ParentGroupMember)
