@@ -167,8 +167,9 @@ def _balance(rota: Rota, route_days: Sequence[RouteDay], by_id: Mapping[int, Adu
 
 def choose_substitute(route_id: int, day: date, adults: Sequence[Adult], busy: Iterable[int],
                       loads: Mapping[int, int]) -> int | None:
-    """The adult to cover one place on ``route_id`` on ``day``: free that morning, preferring those
-    who prefer the route, then the lightest load this week, then the lowest id. None if nobody."""
+    """The adult to cover one place on ``route_id`` on ``day``: free that morning; first those
+    the route suits (no preferences, or it is one of theirs), then the lightest load this week,
+    then the lowest id. None if nobody is free."""
     taken = set(busy)
     free = [a for a in adults if day in a.available and a.id not in taken]
     if not free:
