@@ -122,7 +122,7 @@ def scenarios(draw):  # type: ignore[no-untyped-def]
     return route_days, adults
 
 
-def _check_invariants(route_days, adults, rota) -> None:  # type: ignore[no-untyped-def]
+def _check_invariants(route_days, adults, rota, fixed=frozenset()) -> None:  # type: ignore[no-untyped-def]
     by_id = {a.id: a for a in adults}
     needed = {rd.key: rd.needed for rd in route_days}
     load = rota.loads(by_id)
@@ -146,12 +146,14 @@ def _check_invariants(route_days, adults, rota) -> None:  # type: ignore[no-unty
     # Fairness: no walk could pass to a free, eligible adult with two or more fewer walks.
     for (route_id, day), ids in rota.assignments.items():
         for giver in ids:
+            if (route_id, day, giver) in fixed:  # the officer's choice stands
+                continue
             for taker in adults:
                 if day in taker.available and taker.id not in busy.get(day, []) and load[taker.id] <= load[giver] - 2:
                     assert not taker.accepts(route_id) and by_id[giver].accepts(route_id), "load is not spread fairly"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(scenarios())
 def test_rota_invariants(scenario) -> None:  # type: ignore[no-untyped-def]
     route_days, adults = scenario
@@ -160,7 +162,7 @@ def test_rota_invariants(scenario) -> None:  # type: ignore[no-untyped-def]
     assert build_rota(route_days, adults).assignments == rota.assignments  # deterministic
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(scenarios(), st.data())
 def test_rota_keeps_fixed_assignments(scenario, data) -> None:  # type: ignore[no-untyped-def]
     route_days, adults = scenario
@@ -173,7 +175,7 @@ def test_rota_keeps_fixed_assignments(scenario, data) -> None:  # type: ignore[n
     pinned = free[0].id
     rota = build_rota(route_days, adults, {rd.key: [pinned]})
     assert pinned in rota.assignments[rd.key]
-    _check_invariants(route_days, adults, rota)
+    _check_invariants(route_days, adults, rota, fixed={(rd.route_id, rd.day, pinned)})
 
 
 def test_rota_spreads_load_and_respects_preferences() -> None:
