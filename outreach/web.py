@@ -18,3 +18,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(schools_pages)
     register_nav(app, "Schools", "schools.index", active_for=["schools."])
     app.register_blueprint(schools_api)
+
+    from outreach.walking_bus.replies import register as register_walking_bus_replies
+
+    register_walking_bus_replies()

@@ -121,11 +121,6 @@ def open_alerts(school_id: int, limit: int = 50) -> list[WalkingBusAlert]:
         .order_by(WalkingBusAlert.date, WalkingBusAlert.created_at).limit(limit)))
 
 
-def ambassadors(school_id: int) -> list[Ambassador]:
-    return list(db.session.scalars(select(Ambassador).where(Ambassador.school_id == school_id)
-                                   .order_by(Ambassador.active.desc(), Ambassador.id)))
-
-
 @dataclass(frozen=True)
 class CheckInRow:
     pupil: Pupil

@@ -532,6 +532,19 @@ def _ambassador_message(school: School, amb: Ambassador, body: str, purpose: str
                            idempotency_key=key)
 
 
+def texting_problem(amb: Ambassador) -> str | None:
+    """Why this ambassador's rota texts cannot be sent (for the page), or None."""
+    from outreach.messaging.compose import REASONS
+
+    _, problem = textable_phone(amb.contact, amb.school_id, is_opted_out)
+    return REASONS[problem[0]] if problem else None
+
+
+def ambassadors_of(school_id: int) -> list[Ambassador]:
+    return list(db.session.scalars(select(Ambassador).where(Ambassador.school_id == school_id)
+                                   .order_by(Ambassador.active.desc(), Ambassador.id)))
+
+
 def iso_week(monday: date) -> str:
     year, number, _ = monday.isocalendar()
     return f"{year}-W{number:02d}"
@@ -585,23 +598,19 @@ def send_week_schedules(school: School, monday: date, *, now: datetime | None = 
 
 
 def send_day_reminders(school: School, day: date, *, now: datetime | None = None) -> int:
-    """The evening-before reminder for each ambassador walking on ``day``. Skipped for an
-    ambassador whose weekly schedule went in the previous 24 hours (a Monday walk's reminder
-    would repeat Sunday's schedule)."""
-    from outreach.messaging.models import OutboxMessage
-
+    """The evening-before reminder for each ambassador walking on ``day``. Skipped when the
+    week's schedule went in the previous 24 hours (a Monday walk's reminder would repeat
+    Sunday's schedule; anyone put on the rota since then had a change notice)."""
     now = now or utcnow()
     week = get_week(school.id, week_start(day))
     if week is None:
         return 0
+    sent = week.schedules_sent_at.replace(tzinfo=timezone.utc) if week.schedules_sent_at and week.schedules_sent_at.tzinfo is None else week.schedules_sent_at
+    if sent is not None and abs(reminder_due(day, timing()) - sent) < timedelta(hours=24):
+        return 0
     out = []
     for a in week_assignments(week):
         if a.date != day:
-            continue
-        recent_schedule = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.idempotency_key.like(f"wb-schedule:{a.ambassador_id}:{iso_week(week.week_start)}:%"),
-            OutboxMessage.created_at >= now - timedelta(hours=24)))
-        if recent_schedule:
             continue
         amb = db.session.get(Ambassador, a.ambassador_id)
         body = messages.reminder(amb.contact.name, walk_for(get_route(school.id, a.route_id), day), school.name)
