@@ -19,6 +19,16 @@ def register_web(app: Flask) -> None:
     register_nav(app, "Schools", "schools.index", active_for=["schools."])
     app.register_blueprint(schools_api)
 
+    from outreach.parent_groups.api import bp as parent_groups_api
+    from outreach.parent_groups.routes import bp as parent_groups_pages
+    from outreach.walking_bus.api import bp as walking_bus_api
     from outreach.walking_bus.replies import register as register_walking_bus_replies
+    from outreach.walking_bus.routes import bp as walking_bus_pages
 
-    register_walking_bus_replies()
+    app.register_blueprint(walking_bus_pages)
+    register_nav(app, "Walking buses", "walking_bus.index", active_for=["walking_bus."])
+    app.register_blueprint(walking_bus_api)
+    app.register_blueprint(parent_groups_pages)
+    register_nav(app, "Parent groups", "parent_groups.index", active_for=["parent_groups."])
+    app.register_blueprint(parent_groups_api)
+    register_walking_bus_replies()  # ambassadors' replies (CANT MON, DONE, COUNT 7) from the SMS webhook

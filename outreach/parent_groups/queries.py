@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from outreach.extensions import db
 from outreach.impact.data import measure_programme
-from outreach.impact.stats import ImpactResult
+from outreach.impact.stats import MIN_PUPILS, ImpactResult
 from outreach.parent_groups.models import ParentGroup, ParentGroupAttendance, ParentGroupMeeting, ParentGroupMember
 from outreach.parent_groups.services import contact_pupils
 from outreach.schools.models import Contact, Pupil
@@ -59,7 +59,7 @@ def participants(group_id: int) -> dict[int, date]:
     return out
 
 
-def group_impact(school_id: int, group_id: int, weeks: int = 6) -> ImpactResult:
+def group_impact(school_id: int, group_id: int, weeks: int = 6, min_pupils: int = MIN_PUPILS) -> ImpactResult:
     """Children of parents who came, before and since, against similar pupils of the school whose
     parents are in no group."""
     in_any = set()
@@ -67,4 +67,4 @@ def group_impact(school_id: int, group_id: int, weeks: int = 6) -> ImpactResult:
                                                     .where(ParentGroupMember.school_id == school_id))).values():
         in_any.update(p.id for p in pupils)
     return measure_programme(school_id, participants(group_id), label="children of parents who came", weeks=weeks,
-                             exclude=in_any)
+                             min_pupils=min_pupils, exclude=in_any)

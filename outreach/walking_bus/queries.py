@@ -11,7 +11,7 @@ from sqlalchemy import select
 from outreach.attendance.codes import Category, UnknownCode, classify, lookup
 from outreach.extensions import db
 from outreach.impact.data import measure_programme
-from outreach.impact.stats import ImpactResult
+from outreach.impact.stats import MIN_PUPILS, ImpactResult
 from outreach.registers.models import Mark
 from outreach.schools.models import Pupil
 from outreach.walking_bus import services
@@ -178,9 +178,9 @@ def participants(route_id: int) -> dict[int, date]:
     return out
 
 
-def route_impact(school_id: int, route_id: int, weeks: int = 6) -> ImpactResult:
+def route_impact(school_id: int, route_id: int, weeks: int = 6, min_pupils: int = MIN_PUPILS) -> ImpactResult:
     """Children on the route: attendance in the ``weeks`` school weeks before their place and the
     ``weeks`` from it, against similar pupils with no place on any route (one impact module)."""
     on_any = set(db.session.scalars(select(WalkingBusEnrolment.pupil_id).where(WalkingBusEnrolment.school_id == school_id)))
     return measure_programme(school_id, participants(route_id), label="children on the route", weeks=weeks,
-                             exclude=on_any)
+                             min_pupils=min_pupils, exclude=on_any)
