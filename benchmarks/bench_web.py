@@ -52,6 +52,10 @@ TARGETS = [
     Target("api school", "/api/v1/schools/{urn}", "token"),
     Target("api pupils page", "/api/v1/schools/{urn}/pupils?per_page=50", "token"),
     Target("api pupil (audited)", "/api/v1/pupils/{pupil_id}", "token"),
+    Target("walking buses (school)", "/walking-buses/{urn}", "session"),
+    Target("walking-bus rota (week)", "/walking-buses/{urn}/rota", "session"),
+    Target("parent groups (school)", "/parent-groups/{urn}", "session"),
+    Target("api walking-bus rota", "/api/v1/schools/{urn}/walking-bus/rota", "token"),
 ]
 
 
