@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from outreach.core import audit
-from outreach.core.errors import UserError
 from outreach.core.scoping import can_write, require_school, visible_schools
 from outreach.core.timeutil import london_today
 from outreach.extensions import db
@@ -58,10 +57,7 @@ def group(urn: str, group_id: int):  # type: ignore[no-untyped-def]
     school = require_school(current_user, urn)
     group = services.get_group(school.id, group_id)
     members = queries.members(group)
-    try:
-        weeks = forms.integer("weeks", required=False, lo=1, hi=20, source="args") or 6
-    except UserError:
-        weeks = 6
+    weeks = forms.weeks_arg()
     member_ids = {m.contact.id for m in members}
     contacts = [c for c in db.session.scalars(select(Contact).where(Contact.school_id == school.id)
                                               .order_by(Contact.name).limit(MAX_CHOICES)) if c.id not in member_ids]

@@ -9,13 +9,14 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from outreach.core.cli_util import user_errors
+from outreach.core.cli_util import date_option, user_errors
 from outreach.core.errors import NotFound, UserError
 from outreach.core.timeutil import london_today, week_start
 from outreach.extensions import db
 from outreach.schools.models import Contact, Pupil
 from outreach.schools.services import get_school
 from outreach.walking_bus import jobs, queries, services
+from outreach.walking_bus.models import CONSENT_METHODS
 from outreach.walking_bus.times import days_label, parse_days
 
 walking_bus_cli = AppGroup("walking-bus", help="Walking buses: routes, stops, places, ambassadors, rota, texts.")
@@ -25,12 +26,7 @@ school_option = click.option("--school", "urn", required=True, help="School URN.
 
 
 def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"--{name} must be a date like 2026-03-02, got {value!r}") from None
+    return date_option(value, f"--{name}")
 
 
 def _time(value: str, name: str) -> time:
@@ -109,7 +105,7 @@ def add_stop_command(urn: str, route_id: int, name: str, minutes: int, descripti
 @click.option("--stop", "stop_id", required=True, type=int)
 @click.option("--start", required=True, help="First day, YYYY-MM-DD")
 @click.option("--consent-by", required=True, help="The parent or carer who consented.")
-@click.option("--consent-method", required=True, type=click.Choice(["in person", "phone", "written", "email", "text", "other"]))
+@click.option("--consent-method", required=True, type=click.Choice(CONSENT_METHODS))
 @click.option("--notify-arrival/--no-notify-arrival", default=False, help="Text the parent when the child arrives.")
 def enrol_command(urn: str, route_id: int, upn: str, stop_id: int, start: str, consent_by: str, consent_method: str,
                   notify_arrival: bool) -> None:

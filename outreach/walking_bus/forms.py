@@ -61,6 +61,14 @@ def clock(name: str, *, required: bool = True) -> time | None:
         raise UserError(f"{name.replace('_', ' ')} must be a time like 08:40, got {raw[:20]!r}") from None
 
 
+def weeks_arg(default: int = 6) -> int:
+    """The impact period from ``?weeks=`` (1 to 20); anything else reads as the default."""
+    try:
+        return integer("weeks", required=False, lo=1, hi=20, source="args") or default
+    except UserError:
+        return default
+
+
 def ids(name: str) -> list[int]:
     out = []
     for raw in request.form.getlist(name):

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.core.timeutil import utcnow
 from outreach.extensions import db
+from outreach.interventions.vocabulary import CONSENT_METHODS  # one list for every consent recorded
 
-CONSENT_METHODS = ("in person", "phone", "written", "email", "text", "other")
 ASSIGNMENT_SOURCES = ("generated", "officer", "substitute")
 ALERT_KINDS = ("gap", "cant", "reply", "missing_child")
 

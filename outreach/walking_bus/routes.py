@@ -101,10 +101,7 @@ def route(urn: str, route_id: int):  # type: ignore[no-untyped-def]
     places = queries.places(route, today)
     pupils = list(db.session.scalars(select(Pupil).where(Pupil.school_id == school.id, Pupil.leaving_date.is_(None) | (Pupil.leaving_date >= today))
                                      .order_by(Pupil.surname, Pupil.forename).limit(MAX_CHOICES)))
-    try:
-        weeks = forms.integer("weeks", required=False, lo=1, hi=20, source="args") or 6
-    except UserError:
-        weeks = 6
+    weeks = forms.weeks_arg()
     impact = queries.route_impact(school.id, route.id, weeks=weeks)
     audit.record("pupils.list", school=school, pupil_ids=[p.pupil.id for p in places],
                  detail={"walking_bus_route": route.id})

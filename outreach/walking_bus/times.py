@@ -11,6 +11,8 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Iterable, Sequence
 
+from outreach.messaging.quiet_hours import parse_days as week_days
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")  # walking buses run on school days only
 DAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_LEG_MINUTES = 120
@@ -40,15 +42,16 @@ def pickup_times(arrival: time, minutes_to_next: Sequence[int]) -> list[time]:
 def parse_days(text: str | Iterable[str]) -> tuple[int, ...]:
     """'mon,wed,fri' (or 'Mon Wed', or a list) as sorted weekday numbers (Monday = 0), school
     days only. Raises ValueError naming a day it does not know."""
-    parts = re.split(r"[,\s/]+", text.strip().lower()) if isinstance(text, str) else [str(p).strip().lower() for p in text]
+    parts = [p for p in (re.split(r"[,\s/]+", text) if isinstance(text, str) else [str(p) for p in text]) if p.strip()]
     days: set[int] = set()
     for part in parts:
-        if not part:
-            continue
-        key = part[:3]
-        if key not in WEEKDAYS:
-            raise ValueError(f"unknown school day {part!r}: use mon, tue, wed, thu, fri")
-        days.add(WEEKDAYS.index(key))
+        try:
+            (day,) = week_days(part)
+        except ValueError:
+            day = 7
+        if day > 4:
+            raise ValueError(f"unknown school day {part.strip().lower()!r}: use mon, tue, wed, thu, fri")
+        days.add(day)
     return tuple(sorted(days))
 
 
