@@ -36,6 +36,26 @@ def adults_needed(children: int, children_per_adult: int, min_adults: int) -> in
     return max(min_adults, math.ceil(children / children_per_adult))
 
 
+def peak_places(places: Iterable[tuple[date, date | None]], start: date, end: date | None) -> int:
+    """The most places (start, end inclusive; end None = open) held on any one day of
+    [``start``, ``end``]: what a new place over that period would be added to. A route is full
+    for a new place when this reaches its maximum, however the other places are spread."""
+    events: list[tuple[date, int]] = []
+    for s, e in places:
+        lo = max(s, start)
+        hi = e if end is None else (end if e is None else min(e, end))
+        if hi is not None and hi < lo:
+            continue
+        events.append((lo, 1))
+        if hi is not None:
+            events.append((date.fromordinal(hi.toordinal() + 1), -1))
+    peak = current = 0
+    for _, delta in sorted(events, key=lambda ev: (ev[0], ev[1])):  # leavings before joinings on a day
+        current += delta
+        peak = max(peak, current)
+    return peak
+
+
 @dataclass(frozen=True)
 class RouteDay:
     route_id: int

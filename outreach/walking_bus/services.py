@@ -197,7 +197,7 @@ def enrol(school: School, route_id: int, *, pupil_id: int, stop_id: int, start_d
     overlapping = list(db.session.scalars(_overlapping(route.id, start_date, end_date)))
     if any(e.pupil_id == pupil.id for e in overlapping):
         problems.append("this child already has a place on this route then")
-    elif len({e.pupil_id for e in overlapping}) >= route.max_children:
+    elif rota_logic.peak_places([(e.start_date, e.end_date) for e in overlapping], start_date, end_date) >= route.max_children:
         problems.append(f"the route is full: {route.max_children} children is its maximum")
     if problems:
         raise UserError("the child cannot be enrolled", details=problems)

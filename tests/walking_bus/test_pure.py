@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from outreach.walking_bus import messages
 from outreach.walking_bus.reply_parser import edit_distance_at_most_one, parse
-from outreach.walking_bus.rota import Adult, RouteDay, adults_needed, build_rota, choose_substitute
+from outreach.walking_bus.rota import Adult, RouteDay, adults_needed, build_rota, choose_substitute, peak_places
 from outreach.walking_bus.times import parse_days, pickup_times
 from outreach.messaging.segments import analyse
 
@@ -201,3 +201,32 @@ def test_substitute_suits_route_then_light_load() -> None:
     assert choose_substitute(5, MONDAY, adults, busy=[2, 3], loads={}) == 1  # better than nobody
     assert choose_substitute(4, MONDAY, adults, busy=[1, 2, 3], loads={}) is None
     assert choose_substitute(4, MONDAY, adults, busy=[1, 2, 3], loads={}) is None
+
+
+# --- capacity ------------------------------------------------------------------------------------
+
+_days = st.integers(0, 40).map(lambda n: MONDAY + timedelta(days=n))
+_period = st.tuples(_days, st.one_of(st.none(), st.integers(0, 20))).map(
+    lambda p: (p[0], None if p[1] is None else p[0] + timedelta(days=p[1])))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_period, max_size=8), _period)
+def test_peak_places_matches_counting_every_day(existing, new) -> None:  # type: ignore[no-untyped-def]
+    start, end = new
+    last = end or MONDAY + timedelta(days=80)
+    days = [start + timedelta(days=i) for i in range((last - start).days + 1)]
+    brute = max((sum(1 for s, e in existing if s <= d and (e is None or d <= e)) for d in days), default=0)
+    assert peak_places(existing, start, end) == brute
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 4), st.lists(_period, max_size=12))
+def test_accepting_places_below_the_peak_never_overfills(capacity, requests) -> None:  # type: ignore[no-untyped-def]
+    accepted: list[tuple[date, date | None]] = []
+    for start, end in requests:
+        if peak_places(accepted, start, end) < capacity:
+            accepted.append((start, end))
+    for n in range(90):
+        day = MONDAY + timedelta(days=n)
+        assert sum(1 for s, e in accepted if s <= day and (e is None or day <= e)) <= capacity

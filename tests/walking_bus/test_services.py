@@ -76,6 +76,24 @@ def test_enrolment_needs_consent_and_respects_capacity(db) -> None:  # type: ign
         Intervention.type == "walking_bus_place")) == 3
 
 
+def test_capacity_counts_places_held_on_the_same_days(db) -> None:  # type: ignore[no-untyped-def]
+    school = make_school()
+    route = make_route(school, max_children=2)
+    a, b, c, d = (make_pupil(school) for _ in range(4))
+
+    def place(pupil, start, end=None):  # type: ignore[no-untyped-def]
+        return services.enrol(school, route.id, pupil_id=pupil.id, stop_id=route.stops[0].id, start_date=start,
+                              end_date=end, consent_by="Parent", consent_method="written", now=CONSENT_AT + timedelta(days=400))
+
+    place(a, date(2026, 1, 5), date(2026, 1, 30))
+    place(b, date(2026, 2, 2))
+    place(c, date(2026, 1, 5))  # a and b never overlap: at most 2 on any day
+    with pytest.raises(UserError, match="the route is full"):
+        place(d, date(2026, 1, 26))  # 26 Jan: a and c already
+    with pytest.raises(UserError, match="the route is full"):
+        place(d, date(2026, 3, 2))  # b and c
+
+
 def test_other_schools_rows_are_not_found(db) -> None:  # type: ignore[no-untyped-def]
     school, other = make_school(), make_school(urn="100009", name="Other")
     route = make_route(other)
