@@ -87,3 +87,23 @@ def test_attendance_and_members_pupils_visible(db) -> None:  # type: ignore[no-u
     assert [(r.contact.name, [p.forename for p in r.pupils], r.meetings_attended) for r in rows] == [
         ("Ms Khan", ["Amira", "Yusuf"], 1)]
     assert queries.meetings(group) == [(meeting, 1)]
+
+
+def test_cli_create_invite_attendance_list(runner, db) -> None:  # type: ignore[no-untyped-def]
+    school = make_school()
+    mum = make_contact(school, [make_pupil(school)], name="Ms Khan", phone="+447700900441")
+    db.session.commit()
+    out = runner.invoke(args=["parent-groups", "create", "--school", "100001", "--name", "Brew and Biscuits", "--day", "monday",
+                              "--time", "09:00", "--place", "Hall"])
+    assert out.exit_code == 0 and "with 3 meetings planned" in out.output, out.output
+    meeting = queries.meetings(queries.groups(school.id)[0])[-1][0]
+    out = runner.invoke(args=["parent-groups", "invite", "--school", "100001", "--meeting", str(meeting.id), "--phone", "+447700900441"])
+    assert "1 invited" in out.output
+    out = runner.invoke(args=["parent-groups", "attendance", "--school", "100001", "--meeting", str(meeting.id),
+                              "--contact", str(mum.id), "--on", meeting.date.isoformat()])
+    assert "1 came" in out.output
+    out = runner.invoke(args=["parent-groups", "list", "--school", "100001"])
+    assert "Brew and Biscuits" in out.output and "1 came" in out.output
+    out = runner.invoke(args=["parent-groups", "create", "--school", "100001", "--name", "X", "--day", "someday",
+                              "--time", "09:00", "--place", "Hall"])
+    assert out.exit_code == 1 and "unknown day" in out.output
