@@ -62,7 +62,9 @@ def test_rota_page_highlights_gaps_and_head_cannot_change_it(app, world: World) 
     assert "5 route-day(s) are short of adults" in page
     assert page.count('class="wb-gap"') == 5 and "Short by 1" in page
     assert "Green Lane on" in page and "is short by 1 adult (1 of 2)" in page  # alerts shown at once
+    assert page.count(">Dealt with<") == 5  # the officer can clear each alert
     head = signed_in_client(app, world.email("head"))
+    assert ">Dealt with<" not in head.get(f"/walking-buses/100001/rota?week={monday.isoformat()}").get_data(as_text=True)
     assert "Short by 1" in head.get(f"/walking-buses/100001/rota?week={monday.isoformat()}").get_data(as_text=True)
     assert _post(head, "/walking-buses/100001/rota/generate", {"week": monday.isoformat()}).status_code == 403
 
