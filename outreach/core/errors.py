@@ -34,6 +34,12 @@ class Forbidden(UserError):
     status_code = 403
 
 
+class Conflict(UserError):
+    """Well-formed input the data as it stands does not allow (a name in use, a full route)."""
+
+    status_code = 409
+
+
 class Unauthorized(UserError):
     """No valid credentials (the API's bearer token); answered with ``WWW-Authenticate``."""
 

@@ -11,6 +11,7 @@ from outreach.core.api import ApiBlueprint
 from outreach.core.scoping import require_school
 from outreach.interventions.schemas import ImpactQuery, ImpactResultOut
 from outreach.parent_groups import queries, services
+from outreach.walking_bus.api import CONFLICT, as_conflicts
 from outreach.parent_groups.schemas import ContactIdsIn, GroupDetailOut, GroupListOut, InviteOut, MeetingOut
 
 bp = ApiBlueprint("parent_groups_api", __name__, tag="Parent groups",
@@ -47,17 +48,19 @@ def get_group(urn: str, group_id: int) -> dict[str, Any]:
 
 
 @bp.endpoint(BASE + "/meetings/<int:meeting_id>/attendance", summary="Record who came", methods=["POST"],
-             body=ContactIdsIn, response=MeetingOut, errors=(400, 403, 404))
+             body=ContactIdsIn, response=MeetingOut, errors=(400, 403, 404, 409), description=CONFLICT)
 def attendance(urn: str, meeting_id: int, body: dict[str, Any]) -> dict[str, Any]:
     school = require_school(current_user, urn, write=True)
-    return _meeting_out(services.record_attendance(school, meeting_id, body["contact_ids"]))
+    with as_conflicts():
+        return _meeting_out(services.record_attendance(school, meeting_id, body["contact_ids"]))
 
 
 @bp.endpoint(BASE + "/meetings/<int:meeting_id>/invitations", summary="Invite contacts to a meeting by text",
-             methods=["POST"], body=ContactIdsIn, response=InviteOut, errors=(400, 403, 404))
+             methods=["POST"], body=ContactIdsIn, response=InviteOut, errors=(400, 403, 404, 409), description=CONFLICT)
 def invite(urn: str, meeting_id: int, body: dict[str, Any]) -> dict[str, Any]:
     school = require_school(current_user, urn, write=True)
-    result = services.invite(school, meeting_id, body["contact_ids"], by=current_user.email)
+    with as_conflicts():
+        result = services.invite(school, meeting_id, body["contact_ids"], by=current_user.email)
     return {"invited": result.invited, "already": result.already, "not_sent": {str(k): v for k, v in result.not_sent.items()}}
 
 

@@ -2,13 +2,15 @@
 with its gaps, check-ins beside the register (audited), and impact."""
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from contextlib import contextmanager
+from datetime import date, time
+from typing import Any, Iterator
 
 from flask_login import current_user
 
 from outreach.core import audit
 from outreach.core.api import ApiBlueprint
+from outreach.core.errors import Conflict, UserError
 from outreach.core.scoping import require_school
 from outreach.core.timeutil import london_today, week_start
 from outreach.interventions.schemas import ImpactQuery, ImpactResultOut
@@ -20,6 +22,20 @@ from outreach.walking_bus.times import WEEKDAYS
 bp = ApiBlueprint("walking_bus_api", __name__, tag="Walking buses",
                   description="Walking-bus routes, places, the weekly rota, check-ins and impact.")
 BASE = "/schools/<urn>/walking-bus"
+CONFLICT = ("409: the body is well formed but the school's data does not allow it (a name already in use, "
+            "a full route, a date outside the route's, a child without a place that day); the details say which.")
+
+
+@contextmanager
+def as_conflicts() -> Iterator[None]:
+    """A service's refusal of schema-valid input is a 409 with the service's own words: the
+    schema checked the shape, the data decided."""
+    try:
+        yield
+    except UserError as exc:
+        if exc.status_code != 400:
+            raise
+        raise Conflict(exc.message, exc.details) from None
 
 
 def _route_out(route: Any, on: date) -> dict[str, Any]:
@@ -44,10 +60,12 @@ def list_routes(urn: str) -> dict[str, Any]:
 
 
 @bp.endpoint(BASE + "/routes", summary="Create a route", methods=["POST"], body=RouteIn, response=RouteOut, status=201,
-             errors=(400, 403, 404))
+             errors=(400, 403, 404, 409), description=CONFLICT)
 def create_route(urn: str, body: dict[str, Any]) -> dict[str, Any]:
     school = require_school(current_user, urn, write=True)
-    route = services.create_route(school, created_by=current_user.email, **body)
+    with as_conflicts():
+        route = services.create_route(school, created_by=current_user.email,
+                                      **{**body, "arrival_time": time.fromisoformat(body["arrival_time"])})
     return _route_out(route, london_today())
 
 
@@ -62,19 +80,21 @@ def get_route(urn: str, route_id: int) -> dict[str, Any]:
 
 
 @bp.endpoint(BASE + "/routes/<int:route_id>/stops", summary="Add a stop", methods=["POST"], body=StopIn, response=StopOut,
-             status=201, errors=(400, 403, 404))
+             status=201, errors=(400, 403, 404, 409), description=CONFLICT)
 def add_stop(urn: str, route_id: int, body: dict[str, Any]) -> dict[str, Any]:
     school = require_school(current_user, urn, write=True)
-    stop = services.add_stop(school, route_id, **body)
+    with as_conflicts():
+        stop = services.add_stop(school, route_id, **body)
     route = services.get_route(school.id, route_id)
     return next(s.__dict__ for s in queries.stop_times(route) if s.id == stop.id)
 
 
 @bp.endpoint(BASE + "/routes/<int:route_id>/places", summary="Give a child a place (with consent)", methods=["POST"],
-             body=PlaceIn, response=PlaceOut, status=201, errors=(400, 403, 404))
+             body=PlaceIn, response=PlaceOut, status=201, errors=(400, 403, 404, 409), description=CONFLICT)
 def enrol(urn: str, route_id: int, body: dict[str, Any]) -> dict[str, Any]:
     school = require_school(current_user, urn, write=True)
-    row = services.enrol(school, route_id, created_by=current_user.email, **body)
+    with as_conflicts():
+        row = services.enrol(school, route_id, created_by=current_user.email, **body)
     from outreach.extensions import db
     from outreach.schools.models import Pupil
 
@@ -95,11 +115,12 @@ def get_rota(urn: str, query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.endpoint(BASE + "/rota", summary="Generate (or top up) a week's rota", methods=["POST"], body=RotaIn, response=RotaOut,
-             errors=(400, 403, 404))
+             errors=(400, 403, 404, 409), description=CONFLICT)
 def generate_rota(urn: str, body: dict[str, Any]) -> dict[str, Any]:
     school = require_school(current_user, urn, write=True)
     monday = week_start(body["week"])
-    services.generate_rota(school, monday, by=current_user.email, replace=body["replace"])
+    with as_conflicts():
+        services.generate_rota(school, monday, by=current_user.email, replace=body["replace"])
     return _rota_out(school.id, monday)
 
 
@@ -124,10 +145,11 @@ def get_check_in(urn: str, route_id: int, query: dict[str, Any]) -> dict[str, An
 
 
 @bp.endpoint(BASE + "/routes/<int:route_id>/check-ins", summary="Record which children walked", methods=["POST"],
-             body=CheckInIn, response=CheckInOut, errors=(400, 403, 404))
+             body=CheckInIn, response=CheckInOut, errors=(400, 403, 404, 409), description=CONFLICT)
 def save_check_in(urn: str, route_id: int, body: dict[str, Any]) -> dict[str, Any]:
     school = require_school(current_user, urn, write=True)
-    services.check_in(school, route_id, body["date"], body["pupil_ids"], by=current_user.email)
+    with as_conflicts():
+        services.check_in(school, route_id, body["date"], body["pupil_ids"], by=current_user.email)
     return _check_in_out(school.id, services.get_route(school.id, route_id), body["date"])
 
 

@@ -8,6 +8,13 @@ from outreach.walking_bus.models import CONSENT_METHODS
 from outreach.walking_bus.times import WEEKDAYS
 
 Day = fields.String(validate=validate.OneOf(WEEKDAYS))
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def Clock(**kwargs):  # type: ignore[no-untyped-def]  # noqa: N802 - reads like a field class
+    """A 24-hour London time as 'HH:MM' (a pattern the OpenAPI document states)."""
+    return fields.String(validate=validate.Regexp(HHMM, error="Give a time like 08:40."),
+                         metadata={"description": "24-hour time, e.g. 08:40", "example": "08:40"}, **kwargs)
 
 
 class StopOut(Schema):
@@ -61,7 +68,7 @@ class RouteIn(Schema):
     days = fields.List(Day, required=True, validate=validate.Length(min=1, max=5))
     start_date = fields.Date(required=True)
     end_date = fields.Date(load_default=None, allow_none=True)
-    arrival_time = fields.Time(required=True, metadata={"description": "e.g. 08:40"})
+    arrival_time = Clock(required=True)
     max_children = fields.Integer(load_default=18, validate=validate.Range(1, 60))
     children_per_adult = fields.Integer(load_default=6, validate=validate.Range(1, 15))
     min_adults = fields.Integer(load_default=2, validate=validate.Range(1, 10))

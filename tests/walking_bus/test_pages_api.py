@@ -103,6 +103,12 @@ def test_api_create_route_enrol_rota_and_check_in(app, world: World) -> None:  #
                     json={"name": "Mill Road", "days": ["mon", "tue"], "start_date": monday.isoformat(), "arrival_time": "08:45"})
     assert r.status_code == 201, r.json
     rid = r.json["id"]
+    again = client.post("/api/v1/schools/100001/walking-bus/routes", headers=h,
+                        json={"name": "Mill Road", "days": ["mon"], "start_date": monday.isoformat(), "arrival_time": "8.45"})
+    assert again.status_code == 400 and "arrival_time" in again.json["details"]  # the shape is wrong: 400
+    again = client.post("/api/v1/schools/100001/walking-bus/routes", headers=h,
+                        json={"name": "Mill Road", "days": ["mon"], "start_date": monday.isoformat(), "arrival_time": "08:45"})
+    assert again.status_code == 409 and "already has a route called 'Mill Road'" in again.json["details"][0]
     r = client.post(f"/api/v1/schools/100001/walking-bus/routes/{rid}/stops", headers=h, json={"name": "Mill", "minutes_to_next": 15})
     assert r.status_code == 201 and r.json["pickup"] == "08:30"
     pupil = world.pupils["A"][1]
