@@ -2,7 +2,7 @@
 came, invitations by text, and impact. Thin views over ``services`` and ``queries``."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -14,7 +14,7 @@ from outreach.parent_groups import queries, services
 from outreach.parent_groups.models import ParentGroup
 from outreach.schools.models import Contact
 from outreach.walking_bus import forms
-from outreach.walking_bus.routes import MAX_CHOICES, _post
+from outreach.walking_bus.routes import MAX_CHOICES
 from outreach.walking_bus.times import DAY_LABELS
 
 bp = Blueprint("parent_groups", __name__, url_prefix="/parent-groups")
@@ -48,7 +48,7 @@ def create_group(urn: str):  # type: ignore[no-untyped-def]
                                       place=forms.text("place", required=True, max_len=200) or "", created_by=current_user.email)
         services.ensure_meetings(school, group, london_today())
         return f"{group.name} created, with its next three weekly meetings."
-    return _post(urn, act, url_for("parent_groups.school", urn=urn))
+    return forms.change(urn, act, url_for("parent_groups.school", urn=urn))
 
 
 @bp.get("/<urn>/groups/<int:group_id>")
@@ -77,7 +77,7 @@ def add_member(urn: str, group_id: int):  # type: ignore[no-untyped-def]
                             joined_on=forms.day("joined_on", required=False, default=london_today()) or london_today(),
                             reminders=forms.checked("reminders"))
         return "Member added."
-    return _post(urn, act, url_for("parent_groups.group", urn=urn, group_id=group_id))
+    return forms.change(urn, act, url_for("parent_groups.group", urn=urn, group_id=group_id))
 
 
 @bp.post("/<urn>/groups/<int:group_id>/meetings")
@@ -87,7 +87,7 @@ def add_meeting(urn: str, group_id: int):  # type: ignore[no-untyped-def]
         meeting = services.schedule_meeting(school, group_id, forms.day("date"), start_time=forms.clock("start_time", required=False),
                                             place=forms.text("place", max_len=200), notes=forms.text("notes", max_len=2000))
         return f"Meeting on {meeting.date:%d %b %Y} added."
-    return _post(urn, act, url_for("parent_groups.group", urn=urn, group_id=group_id))
+    return forms.change(urn, act, url_for("parent_groups.group", urn=urn, group_id=group_id))
 
 
 @bp.get("/<urn>/meetings/<int:meeting_id>")
@@ -116,7 +116,7 @@ def attendance(urn: str, meeting_id: int):  # type: ignore[no-untyped-def]
     def act(school):  # type: ignore[no-untyped-def]
         meeting = services.record_attendance(school, meeting_id, forms.ids("came"))
         return f"Attendance saved: {len(meeting.attendees)} came."
-    return _post(urn, act, url_for("parent_groups.meeting", urn=urn, meeting_id=meeting_id))
+    return forms.change(urn, act, url_for("parent_groups.meeting", urn=urn, meeting_id=meeting_id))
 
 
 @bp.post("/<urn>/meetings/<int:meeting_id>/invite")
@@ -130,4 +130,4 @@ def invite(urn: str, meeting_id: int):  # type: ignore[no-untyped-def]
         if result.not_sent:
             parts.append(f"{len(result.not_sent)} could not be texted (see the list)")
         return "; ".join(parts) + "."
-    return _post(urn, act, url_for("parent_groups.meeting", urn=urn, meeting_id=meeting_id))
+    return forms.change(urn, act, url_for("parent_groups.meeting", urn=urn, meeting_id=meeting_id))

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from flask import request
+from typing import Any, Callable
+
+from flask import flash, redirect, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from outreach.core.errors import UserError
+from outreach.core.scoping import require_school
+from outreach.extensions import db
 
 
 def text(name: str, *, required: bool = False, max_len: int = 300) -> str | None:
@@ -89,3 +95,18 @@ def checked(name: str) -> bool:
 def error_text(exc: UserError) -> str:
     details = exc.details if isinstance(exc.details, list) else ([exc.details] if exc.details else [])
     return exc.message + (": " + "; ".join(str(d) for d in details) if details else "")
+
+
+def change(school_urn: str, action: Callable[[Any], str | None], back: str) -> Response:
+    """Run a change for a school the user may write to; flash the result or the error."""
+    school = require_school(current_user, school_urn, write=True)
+    try:
+        message = action(school)
+        if message:
+            flash(message, "success")
+    except UserError as exc:
+        if exc.status_code != 400:
+            raise
+        db.session.rollback()
+        flash(error_text(exc), "error")
+    return redirect(back, code=303)

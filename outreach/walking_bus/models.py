@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.core.timeutil import utcnow
 from outreach.extensions import db
-from outreach.interventions.vocabulary import CONSENT_METHODS  # one list for every consent recorded
+from outreach.interventions.vocabulary import CONSENT_METHODS  # noqa: F401 - one list for every consent recorded
 
 ASSIGNMENT_SOURCES = ("generated", "officer", "substitute")
 ALERT_KINDS = ("gap", "cant", "reply", "missing_child")

@@ -15,7 +15,7 @@ from outreach.impact.stats import MIN_PUPILS, ImpactResult
 from outreach.registers.models import Mark
 from outreach.schools.models import Pupil
 from outreach.walking_bus import services
-from outreach.walking_bus.models import (Ambassador, RotaAssignment, WalkingBusAlert, WalkingBusEnrolment,
+from outreach.walking_bus.models import (RotaAssignment, WalkingBusAlert, WalkingBusEnrolment,
                                          WalkingBusRoute, WalkingBusWalk)
 from outreach.walking_bus.rota import adults_needed
 from outreach.walking_bus.times import days_label, parse_days, pickup_times

@@ -6,12 +6,10 @@ Views are thin: parse the form (``forms``), call a service, flash the outcome, r
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, Callable
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from werkzeug.wrappers import Response
 
 from outreach.core import audit
 from outreach.core.errors import UserError
@@ -31,21 +29,6 @@ MAX_CHOICES = 1000  # pupils/contacts offered in a select; beyond, type the id
 
 def _by() -> str:
     return current_user.email
-
-
-def _post(school_urn: str, action: Callable[[Any], str | None], back: str) -> Response:
-    """Run a change for a school the user may write to; flash the result or the error."""
-    school = require_school(current_user, school_urn, write=True)
-    try:
-        message = action(school)
-        if message:
-            flash(message, "success")
-    except UserError as exc:
-        if exc.status_code != 400:
-            raise
-        db.session.rollback()
-        flash(forms.error_text(exc), "error")
-    return redirect(back, code=303)
 
 
 @bp.get("")
@@ -89,7 +72,7 @@ def create_route(urn: str):  # type: ignore[no-untyped-def]
             max_children=forms.integer("max_children", lo=1, hi=60), children_per_adult=forms.integer("children_per_adult", lo=1, hi=15),
             min_adults=forms.integer("min_adults", lo=1, hi=10), created_by=_by())
         return f"Route {route.name} created. Add its stops next."
-    return _post(urn, act, url_for("walking_bus.school", urn=urn))
+    return forms.change(urn, act, url_for("walking_bus.school", urn=urn))
 
 
 @bp.get("/<urn>/routes/<int:route_id>")
@@ -118,7 +101,7 @@ def add_stop(urn: str, route_id: int):  # type: ignore[no-untyped-def]
                                  description=forms.text("description"), minutes_to_next=forms.integer("minutes_to_next", lo=0, hi=120),
                                  position=forms.integer("position", required=False, lo=1, hi=100))
         return f"Stop {stop.name} added."
-    return _post(urn, act, url_for("walking_bus.route", urn=urn, route_id=route_id))
+    return forms.change(urn, act, url_for("walking_bus.route", urn=urn, route_id=route_id))
 
 
 @bp.post("/<urn>/routes/<int:route_id>/places")
@@ -130,7 +113,7 @@ def enrol(urn: str, route_id: int):  # type: ignore[no-untyped-def]
                        consent_method=forms.text("consent_method", required=True, max_len=20) or "",
                        notify_arrival=forms.checked("notify_arrival"), created_by=_by())
         return "Place added, with the consent recorded."
-    return _post(urn, act, url_for("walking_bus.route", urn=urn, route_id=route_id))
+    return forms.change(urn, act, url_for("walking_bus.route", urn=urn, route_id=route_id))
 
 
 @bp.post("/<urn>/places/<int:enrolment_id>/end")
@@ -141,7 +124,7 @@ def end_place(urn: str, enrolment_id: int):  # type: ignore[no-untyped-def]
         return f"The place ends on {row.end_date:%d %b %Y}."
     back = request.form.get("route_id", "")
     target = url_for("walking_bus.route", urn=urn, route_id=int(back)) if back.isdigit() else url_for("walking_bus.school", urn=urn)
-    return _post(urn, act, target)
+    return forms.change(urn, act, target)
 
 
 @bp.post("/<urn>/ambassadors")
@@ -151,7 +134,7 @@ def add_ambassador(urn: str):  # type: ignore[no-untyped-def]
         services.add_ambassador(school, contact_id=forms.integer("contact_id", lo=1), days=request.form.getlist("days"),
                                 preferred_route_ids=forms.ids("preferred_route_ids"))
         return "Ambassador added."
-    return _post(urn, act, url_for("walking_bus.school", urn=urn))
+    return forms.change(urn, act, url_for("walking_bus.school", urn=urn))
 
 
 @bp.post("/<urn>/ambassadors/<int:ambassador_id>")
@@ -162,7 +145,7 @@ def update_ambassador(urn: str, ambassador_id: int):  # type: ignore[no-untyped-
                                   preferred_route_ids=forms.ids("preferred_route_ids"),
                                   active=request.form.get("active") != "0")
         return "Availability saved. Regenerate a week's rota to apply it there."
-    return _post(urn, act, url_for("walking_bus.school", urn=urn))
+    return forms.change(urn, act, url_for("walking_bus.school", urn=urn))
 
 
 def _week_arg() -> date:
@@ -195,7 +178,7 @@ def generate(urn: str):  # type: ignore[no-untyped-def]
         result = services.generate_rota(school, monday, by=_by(), replace=forms.checked("replace"))
         gaps = f" {len(result.gaps)} route-day(s) are short of adults: see the highlighted cells." if result.gaps else " Every walk has enough adults."
         return f"Rota for the week of {monday:%d %b} {'updated' if result.changed else 'unchanged'}.{gaps}"
-    return _post(urn, act, url_for("walking_bus.rota", urn=urn, week=monday.isoformat()))
+    return forms.change(urn, act, url_for("walking_bus.rota", urn=urn, week=monday.isoformat()))
 
 
 @bp.post("/<urn>/rota/assign")
@@ -206,7 +189,7 @@ def assign(urn: str):  # type: ignore[no-untyped-def]
     def act(school):  # type: ignore[no-untyped-def]
         services.assign(school, forms.integer("route_id", lo=1), day, forms.integer("ambassador_id", lo=1), by=_by())
         return "Ambassador assigned; anyone whose walks changed is told once the week's schedule has gone."
-    return _post(urn, act, url_for("walking_bus.rota", urn=urn, week=week_start(day).isoformat()))
+    return forms.change(urn, act, url_for("walking_bus.rota", urn=urn, week=week_start(day).isoformat()))
 
 
 @bp.post("/<urn>/rota/unassign/<int:assignment_id>")
@@ -217,7 +200,7 @@ def unassign(urn: str, assignment_id: int):  # type: ignore[no-untyped-def]
     def act(school):  # type: ignore[no-untyped-def]
         services.unassign(school, assignment_id, by=_by())
         return "Taken off the rota; they are told if their schedule had gone."
-    return _post(urn, act, url_for("walking_bus.rota", urn=urn, week=week_start(week).isoformat()))
+    return forms.change(urn, act, url_for("walking_bus.rota", urn=urn, week=week_start(week).isoformat()))
 
 
 @bp.post("/<urn>/alerts/<int:alert_id>/resolve")
@@ -226,7 +209,7 @@ def resolve_alert(urn: str, alert_id: int):  # type: ignore[no-untyped-def]
     def act(school):  # type: ignore[no-untyped-def]
         services.resolve_alert(school, alert_id, by=_by())
         return "Marked as dealt with."
-    return _post(urn, act, request.form.get("next") if (request.form.get("next") or "").startswith("/walking-buses/")
+    return forms.change(urn, act, request.form.get("next") if (request.form.get("next") or "").startswith("/walking-buses/")
                  else url_for("walking_bus.school", urn=urn))
 
 
@@ -256,4 +239,4 @@ def save_check_in(urn: str, route_id: int):  # type: ignore[no-untyped-def]
     def act(school):  # type: ignore[no-untyped-def]
         walk = services.check_in(school, route_id, day, forms.ids("walked"), by=_by())
         return f"Check-in saved: {len(walk.children)} children walked."
-    return _post(urn, act, url_for("walking_bus.check_in", urn=urn, route_id=route_id, date=day.isoformat()))
+    return forms.change(urn, act, url_for("walking_bus.check_in", urn=urn, route_id=route_id, date=day.isoformat()))

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from outreach.core.errors import NotFound, UserError
 from outreach.core.timeutil import LONDON, to_london, utcnow, week_start
