@@ -37,13 +37,16 @@ def _cant_day(walks: list[Walk]) -> str:
     return short_date(walks[0].day).split()[0].upper() if walks else "MON"
 
 
-def schedule(name: str, week: date, walks: list[Walk], school_name: str) -> str:
+def _week(name: str, walks: list[Walk], school_name: str, *, intro: str, empty: str) -> str:
     if not walks:
-        return (f"Hi {_first(name)}, no walking bus walks for you in the week of {week.day} {week:%b}. "
-                f"Thank you! {school_name}")
+        return f"Hi {_first(name)}, {empty}. Thank you! {school_name}"
     lines = "; ".join(w.line() for w in walks)
-    return (f"Hi {_first(name)}, your walking bus week from {week.day} {week:%b}: {lines}. "
-            f"{REPLY_WORDS.format(day=_cant_day(walks))} {school_name}")
+    return f"Hi {_first(name)}, {intro}: {lines}. {REPLY_WORDS.format(day=_cant_day(walks))} {school_name}"
+
+
+def schedule(name: str, week: date, walks: list[Walk], school_name: str) -> str:
+    return _week(name, walks, school_name, intro=f"your walking bus week from {week.day} {week:%b}",
+                 empty=f"no walking bus walks for you in the week of {week.day} {week:%b}")
 
 
 def reminder(name: str, walk: Walk, school_name: str) -> str:
@@ -52,12 +55,8 @@ def reminder(name: str, walk: Walk, school_name: str) -> str:
 
 
 def change(name: str, week: date, walks: list[Walk], school_name: str) -> str:
-    if not walks:
-        return (f"Hi {_first(name)}, rota change: you have no walking bus walks now in the week of "
-                f"{week.day} {week:%b}. Thank you! {school_name}")
-    lines = "; ".join(w.line() for w in walks)
-    return (f"Hi {_first(name)}, rota change. Your walks now: {lines}. "
-            f"{REPLY_WORDS.format(day=_cant_day(walks))} {school_name}")
+    return _week(name, walks, school_name, intro="rota change. Your walks now",
+                 empty=f"rota change: you have no walking bus walks now in the week of {week.day} {week:%b}")
 
 
 def cant_noted(days: list[date], covered: int, uncovered: int) -> str:
