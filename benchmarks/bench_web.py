@@ -71,6 +71,10 @@ TARGETS = [
     Target("trust (6 schools)", "/trusts/{trust_id}", "lead"),
     Target("api measures (2,000)", "/api/v1/schools/{big_urn}/measures", "token"),
     Target("api pupils attendance", "/api/v1/schools/{big_urn}/attendance/pupils?per_page=50", "token"),
+    Target("walking buses (school)", "/walking-buses/{urn}", "session"),
+    Target("walking-bus rota (week)", "/walking-buses/{urn}/rota", "session"),
+    Target("parent groups (school)", "/parent-groups/{urn}", "session"),
+    Target("api walking-bus rota", "/api/v1/schools/{urn}/walking-bus/rota", "token"),
 ]
 
 

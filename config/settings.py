@@ -89,6 +89,11 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         # Quiet hours (school wall clock); a school's own settings override these defaults.
         "OUTREACH_QUIET_HOURS": env_str(env, "OUTREACH_QUIET_HOURS", "20:00-08:00"),
         "OUTREACH_QUIET_DAYS": env_str(env, "OUTREACH_QUIET_DAYS", "sun"),
+        # Walking buses: when ambassadors get next week's rota, and their evening-before reminder
+        # (London wall clock; see docs/walking-buses.md for how they relate to quiet hours).
+        "WALKING_BUS_SCHEDULE_DAY": env_str(env, "WALKING_BUS_SCHEDULE_DAY", "sun"),
+        "WALKING_BUS_SCHEDULE_TIME": env_str(env, "WALKING_BUS_SCHEDULE_TIME", "18:00"),
+        "WALKING_BUS_REMINDER_TIME": env_str(env, "WALKING_BUS_REMINDER_TIME", "18:00"),
         # Email (weekly digest); without SMTP_HOST the console backend prints instead.
         "SMTP_HOST": env_str(env, "SMTP_HOST"),
         "SMTP_PORT": env_int(env, "SMTP_PORT", 25),

@@ -139,11 +139,18 @@ JOBS: tuple[JobSpec, ...] = (
             enabled=False, description="due outbox rows through the SMS gateway"),
     JobSpec("enqueue_rule_texts", "outreach.messaging.jobs:enqueue_rule_texts", every(minutes=5), 4 * 60,
             enabled=False, description="supportive texts proposed by the rules into the outbox"),
-    JobSpec("walking_bus_schedules", "outreach.walking_bus.jobs:send_weekly_schedules",
-            weekly("WALKING_BUS_SCHEDULE_DAY", "WALKING_BUS_SCHEDULE_TIME", "sun", "17:00"), 3 * HOUR,
-            enabled=False, description="ambassadors' rota for the coming week"),
+    # Walking buses and parent groups: each job acts once its rows are due (e.g. from Sunday 18:00
+    # London until the week's first walk), so they run often and are idempotent.
+    JobSpec("walking_bus_schedules", "outreach.walking_bus.jobs:send_weekly_schedules", every(minutes=15), 60 * 60,
+            description="ambassadors' rota for the coming week, once WALKING_BUS_SCHEDULE_DAY/TIME has passed"),
     JobSpec("walking_bus_reminders", "outreach.walking_bus.jobs:send_reminders", every(minutes=5), 4 * 60,
-            enabled=False, description="ambassador reminders that are due"),
+            description="ambassador reminders that are due"),
+    JobSpec("walking_bus_rotas", "outreach.walking_bus.jobs:generate_next_week_rotas", daily("CLOCK_ROTA_TIME", "06:00"),
+            12 * HOUR, description="next week's rota where missing, so gaps show days ahead"),
+    JobSpec("parent_group_reminders", "outreach.parent_groups.jobs:send_group_reminders", every(minutes=15), 60 * 60,
+            description="reminders for tomorrow's parent-group meetings"),
+    JobSpec("parent_group_meetings", "outreach.parent_groups.jobs:plan_meetings", daily("CLOCK_MEETINGS_TIME", "05:30"),
+            12 * HOUR, description="each group's weekly meetings three weeks ahead"),
 )
 
 # Polled by the ``pending_work`` job; each function picks up its own pending rows and returns

@@ -10,3 +10,8 @@ from outreach.interventions.models import (Intervention, InterventionPupil, Refe
                                            ReferralReview, RuleMessage, RuleSettings, Task)
 from outreach.core.clock_lock import ClockLease  # noqa: F401
 from outreach.digests.models import Digest  # noqa: F401
+from outreach.walking_bus.models import (Ambassador, AmbassadorAbsence, RotaAssignment, RotaWeek,  # noqa: F401
+                                         WalkingBusAlert, WalkingBusEnrolment, WalkingBusRoute, WalkingBusStop,
+                                         WalkingBusWalk, WalkingBusWalkPupil)
+from outreach.parent_groups.models import (ParentGroup, ParentGroupAttendance, ParentGroupInvitation,  # noqa: F401
+                                           ParentGroupMeeting, ParentGroupMember)

@@ -30,6 +30,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(dashboard_api)
     app.register_blueprint(digests_pages)  # /schools/<urn>/digests: linked from the school home page
     _register_interventions(app)
+    _register_walking_buses(app)
 
 
 def _register_interventions(app: Flask) -> None:
@@ -49,3 +50,20 @@ def _register_interventions(app: Flask) -> None:
     register_nav(app, "Referrals", "interventions.referrals_home", active_for=referral_pages)
     register_nav(app, "What works here", "interventions.impact_home",
                  active_for=["interventions.impact_home", "interventions.impact"])
+
+
+def _register_walking_buses(app: Flask) -> None:
+    from outreach.core.nav import register_nav
+    from outreach.parent_groups.api import bp as parent_groups_api
+    from outreach.parent_groups.routes import bp as parent_groups_pages
+    from outreach.walking_bus.api import bp as walking_bus_api
+    from outreach.walking_bus.replies import register as register_walking_bus_replies
+    from outreach.walking_bus.routes import bp as walking_bus_pages
+
+    app.register_blueprint(walking_bus_pages)
+    register_nav(app, "Walking buses", "walking_bus.index", active_for=["walking_bus."])
+    app.register_blueprint(walking_bus_api)
+    app.register_blueprint(parent_groups_pages)
+    register_nav(app, "Parent groups", "parent_groups.index", active_for=["parent_groups."])
+    app.register_blueprint(parent_groups_api)
+    register_walking_bus_replies()  # ambassadors' replies (CANT MON, DONE, COUNT 7) from the SMS webhook

@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from contextlib import contextmanager
 from typing import Iterator
 
 import click
 
 from outreach.core.errors import UserError
+
+
+def date_option(value: str | None, name: str) -> date | None:
+    """A YYYY-MM-DD option value (None when not given), or a UserError naming the option."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
 
 
 @contextmanager

@@ -39,6 +39,10 @@ class Unprocessable(UserError):
     of another school, a referral step out of order. Pages show it as a 400 with the form."""
 
     status_code = 422
+class Conflict(UserError):
+    """Well-formed input the data as it stands does not allow (a name in use, a full route)."""
+
+    status_code = 409
 
 
 class Unauthorized(UserError):

@@ -10,7 +10,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from outreach.core.cli_util import user_errors
+from outreach.core.cli_util import date_option, user_errors
 from outreach.core.errors import NotFound, UserError
 from outreach.core.timeutil import LONDON, to_london
 from outreach.extensions import db
@@ -35,13 +35,7 @@ def _pupil(school: School, upn: str) -> Pupil:
     return pupil
 
 
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
+_date = date_option
 
 
 def _when(value: str | None) -> datetime | None:

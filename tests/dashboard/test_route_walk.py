@@ -18,6 +18,7 @@ from flask import Flask, url_for
 from outreach.core.accounts import services
 from tests.dashboard.world import World, csrf_token, signed_in_client
 from tests.interventions.web_world import add_interventions
+from tests.walking_bus.world import wb
 
 LOGIN = "login"
 ROLES = ("anonymous", "admin", "trust_lead", "head", "officer")
@@ -129,6 +130,34 @@ A_REF = {"urn": urn("A"), "referral_id": iv("A", "referral")}
 C_REF = {"urn": urn("C"), "referral_id": iv("C", "referral")}
 A_PUPIL = {"urn": urn("A"), "pupil_id": iv("A", "pupil")}
 LETTER_QUERY = {"kind": const("attendance_concern"), "pupil_ids": iv("A", "pupil"), "sender": const("Ms Patel")}
+WRITE_A = every(303, trust_lead=403, head=403)  # a change: writers are redirected back, readers refused
+WRITE_C = every(404, admin=303)
+API_BODY = every(400, anonymous=401)  # the walker posts a form, not JSON: refused before anything else
+
+
+def _school_cases(extra_path: dict[str, Any] | None = None, **kw: Any) -> list["Case"]:
+    return [Case(SCHOOL_A, path={"urn": urn("A"), **(extra_path or {})}, **kw),
+            Case(SCHOOL_C, path={"urn": urn("C"), **(extra_path or {})}, **kw)]
+
+
+def _row_cases(name: str, what: str, **kw: Any) -> list["Case"]:
+    """A row of school A (seen by all), of school C (admin only) and a missing one (404)."""
+    return [Case(SCHOOL_A, path={"urn": urn("A"), name: wb("A", what)}, **kw),
+            Case(SCHOOL_C, path={"urn": urn("C"), name: wb("C", what)}, **kw),
+            Case(MISSING, path={"urn": urn("A"), name: wb("missing", what)}, **kw)]
+
+
+def _api(cases: list["Case"]) -> list["Case"]:
+    return [Case({**c.expect, **API}, path=c.path, query=c.query, api=True) for c in cases]
+
+
+def _post(path: dict[str, Any]) -> list["Case"]:
+    return [Case(WRITE_A, path={"urn": urn("A"), **{k: v("A") for k, v in path.items()}}, method="POST"),
+            Case(WRITE_C, path={"urn": urn("C"), **{k: v("C") for k, v in path.items()}}, method="POST")]
+
+
+def _row(what: str) -> Callable[[str], Callable[[World], Any]]:
+    return lambda key: wb(key, what)
 
 EXPECTATIONS: dict[str, list[Case]] = {
     "static": [Case(every(200, anonymous=200), path={"filename": lambda w: "css/app.css"})],
@@ -293,6 +322,50 @@ EXPECTATIONS: dict[str, list[Case]] = {
         Case({**every(404, admin=200, trust_lead=200), **API}, path={"trust_id": trust_of("A")}, api=True),
         Case({**every(404, admin=200), **API}, path={"trust_id": trust_of("C")}, api=True),
         Case({**MISSING, **API}, path={"trust_id": trust_of("missing")}, api=True)],
+    # Walking buses (pages)
+    "walking_bus.index": [Case(every(200))],
+    "walking_bus.school": _school_cases(),
+    "walking_bus.rota": _school_cases(query={"week": lambda w: "2026-03-02"}) + _school_cases(query={"week": lambda w: "nonsense"}),
+    "walking_bus.route": _row_cases("route_id", "route"),
+    "walking_bus.check_in": _row_cases("route_id", "route") + _row_cases("route_id", "route", query={"date": lambda w: "bad"}),
+    "walking_bus.create_route": _post({}),
+    "walking_bus.add_stop": _post({"route_id": _row("route")}),
+    "walking_bus.enrol": _post({"route_id": _row("route")}),
+    "walking_bus.end_place": _post({"enrolment_id": _row("place")}),
+    "walking_bus.add_ambassador": _post({}),
+    "walking_bus.update_ambassador": _post({"ambassador_id": _row("ambassador")}),
+    "walking_bus.generate": _post({}),
+    "walking_bus.assign": _post({}),
+    "walking_bus.unassign": [Case(every(404, trust_lead=403, head=403), path={"urn": urn("A"), "assignment_id": wb("missing", "assignment")}, method="POST"),
+                             Case(every(404, admin=303), path={"urn": urn("C"), "assignment_id": wb("C", "assignment")}, method="POST")],
+    "walking_bus.resolve_alert": _post({"alert_id": _row("alert")}),
+    "walking_bus.save_check_in": _post({"route_id": _row("route")}),
+    # Walking buses (API)
+    "walking_bus_api.list_routes": _api(_school_cases()),
+    "walking_bus_api.get_route": _api(_row_cases("route_id", "route")),
+    "walking_bus_api.get_rota": _api(_school_cases()),
+    "walking_bus_api.get_check_in": _api(_row_cases("route_id", "route")),
+    "walking_bus_api.route_impact": _api(_row_cases("route_id", "route")),
+    "walking_bus_api.create_route": [Case(API_BODY, path={"urn": urn("A")}, method="POST", api=True)],
+    "walking_bus_api.add_stop": [Case(API_BODY, path={"urn": urn("A"), "route_id": wb("A", "route")}, method="POST", api=True)],
+    "walking_bus_api.enrol": [Case(API_BODY, path={"urn": urn("A"), "route_id": wb("A", "route")}, method="POST", api=True)],
+    "walking_bus_api.generate_rota": [Case(API_BODY, path={"urn": urn("A")}, method="POST", api=True)],
+    "walking_bus_api.save_check_in": [Case(API_BODY, path={"urn": urn("A"), "route_id": wb("A", "route")}, method="POST", api=True)],
+    # Parent groups
+    "parent_groups.index": [Case(every(200))],
+    "parent_groups.school": _school_cases(),
+    "parent_groups.group": _row_cases("group_id", "group"),
+    "parent_groups.meeting": _row_cases("meeting_id", "meeting"),
+    "parent_groups.create_group": _post({}),
+    "parent_groups.add_member": _post({"group_id": _row("group")}),
+    "parent_groups.add_meeting": _post({"group_id": _row("group")}),
+    "parent_groups.attendance": _post({"meeting_id": _row("meeting")}),
+    "parent_groups.invite": _post({"meeting_id": _row("meeting")}),
+    "parent_groups_api.list_groups": _api(_school_cases()),
+    "parent_groups_api.get_group": _api(_row_cases("group_id", "group")),
+    "parent_groups_api.group_impact": _api(_row_cases("group_id", "group")),
+    "parent_groups_api.attendance": [Case(API_BODY, path={"urn": urn("A"), "meeting_id": wb("A", "meeting")}, method="POST", api=True)],
+    "parent_groups_api.invite": [Case(API_BODY, path={"urn": urn("A"), "meeting_id": wb("A", "meeting")}, method="POST", api=True)],
 }
 
 
@@ -336,6 +409,8 @@ def test_walk_every_route_as_every_role(app: Flask, world: World) -> None:
                     response = client.open(url, method=case.method, json=body or {}, headers=headers)
                 elif case.method == "POST":
                     token = csrf_token(client, "/login" if role == "anonymous" else "/account")
+                if case.method == "POST":
+                    token = csrf_token(client, "/login" if role == "anonymous" or case.api else "/account")
                     response = client.post(url, data={"csrf_token": token, **case.data}, headers=headers)
                 else:
                     response = client.get(url, headers=headers)

@@ -23,6 +23,7 @@ _ERROR_TEXT = {
     403: "The token's user may see this school but not do this.",
     404: "Not found, or not visible to the token's user.",
     405: "Method not allowed.",
+    409: "Well formed, but the data as it stands does not allow it (e.g. a name in use): `details` says why.",
     422: "Well formed, but cannot be done.",
 }
 
