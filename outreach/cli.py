@@ -1,7 +1,7 @@
 """The ``outreach`` console command: a Flask CLI group over ``create_app``.
 
 ``outreach db upgrade`` (Flask-Migrate), ``outreach schools add``, ``outreach import ...``,
-``outreach report ...``, ``outreach attendance rebuild``, ``outreach demo``; ``flask --app wsgi``
+``outreach report ...``, ``outreach attendance rebuild``, ``outreach demo``, ``outreach sms send``; ``flask --app wsgi``
 reaches the same commands. Each feature keeps its commands in its own ``cli.py``.
 """
 from __future__ import annotations
@@ -15,12 +15,13 @@ def register_commands(app: Flask) -> None:
     from outreach.core.accounts.cli import users_cli
     from outreach.demo.cli import demo_command
     from outreach.interventions.cli import interventions_cli, referrals_cli
+    from outreach.messaging.cli import sms_cli
     from outreach.messaging.content_cli import templates_cli
     from outreach.registers.cli import import_cli
     from outreach.schools.cli import schools_cli
 
     for command in (schools_cli, import_cli, report_cli, attendance_cli, demo_command, templates_cli, users_cli,
-                    interventions_cli, referrals_cli):
+                    interventions_cli, referrals_cli, sms_cli):
         app.cli.add_command(command)
 
 

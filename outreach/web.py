@@ -18,3 +18,6 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(schools_pages)
     register_nav(app, "Schools", "schools.index", active_for=["schools."])
     app.register_blueprint(schools_api)
+    from outreach.messaging.webhooks import bp as twilio_webhooks
+
+    app.register_blueprint(twilio_webhooks)  # signed by Twilio, CSRF-exempt; no page, no nav
