@@ -7,10 +7,10 @@ One pass (``Sender.run``, called by the clock every minute through ``jobs.send_d
    no answer (timeout): ask the gateway whether the message is already there (Twilio: list the
    number's messages, newest first, since the claim; match the exact body and a SID no row owns).
    Found: store the SID, ``sent``. Not found: it was never accepted, send it.
-2. **Claim** a batch of due rows (``scheduled``, ``not_before`` and ``next_attempt_at`` passed) in
-   one statement: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`` on PostgreSQL, so
-   concurrent senders never take the same row; on SQLite the single writer makes the same UPDATE
-   atomic. Claimed rows are ``queued`` with ``claimed_by``/``claimed_at`` and one more attempt,
+2. **Claim** a batch of due rows (``scheduled``, ``not_before`` and ``next_attempt_at`` passed):
+   on PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED`` then an UPDATE of those rows in the same
+   transaction, so concurrent senders never take the same row and never wait for each other; on
+   SQLite one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n)``, atomic under the single writer. Claimed rows are ``queued`` with ``claimed_by``/``claimed_at`` and one more attempt,
    committed *before* any request, so a crash leaves evidence to reconcile.
 3. **Check again** at send time: an opted-out number is ``blocked``; a row whose time falls in
    its school's quiet hours (enqueued directly, or held back by retries) is deferred to the next
@@ -176,8 +176,16 @@ class Sender:
                .order_by(OutboxMessage.not_before, OutboxMessage.id)
                .limit(limit)
                .with_for_update(skip_locked=True))
+        if db.session.get_bind().dialect.name == "postgresql":
+            # Lock the batch first, then update exactly those rows. (Inside ``UPDATE ... WHERE id
+            # IN (subquery)`` PostgreSQL may re-run the locking subquery and claim more than
+            # ``limit`` rows.) The locks hold until the commit below.
+            target = OutboxMessage.id.in_(list(db.session.scalars(due)) or [-1])
+        else:
+            # SQLite: one statement, so the single writer lock makes select-and-claim atomic.
+            target = OutboxMessage.id.in_(due.scalar_subquery())
         stmt = (update(OutboxMessage)
-                .where(OutboxMessage.id.in_(due.scalar_subquery()), OutboxMessage.status == "scheduled")
+                .where(target, OutboxMessage.status == "scheduled")
                 .values(status="queued", claimed_by=self.identity, claimed_at=now,
                         attempts=OutboxMessage.attempts + 1, updated_at=now)
                 .returning(OutboxMessage.id)
