@@ -101,3 +101,25 @@ def test_sigkill_mid_batch_then_restart_sends_each_message_exactly_once(app, ope
     reconciled = sum(int(part.split("=")[1]) for line in log.splitlines() for part in line.split()
                      if part.startswith("reconciled="))
     assert reconciled >= accepted - recorded, log
+
+
+def test_two_sender_processes_at_once_share_the_work_without_duplicates(app, open_school, fake_twilio):
+    total = 60
+    enqueue_test_messages(open_school, total, prefix="pair")
+    fake_twilio.delay_seconds = 0.05
+    procs = [sender_process(app, fake_twilio), sender_process(app, fake_twilio)]
+    try:
+        wait_for(lambda: count(OutboxMessage.status == "sent") == total or any(p.poll() is not None for p in procs),
+                 120, "every message sent")
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=10)
+    logs = [p.stderr.read() for p in procs]
+    assert count(OutboxMessage.status == "sent") == total, logs
+    bodies = Counter(m.body for m in fake_twilio.sent())
+    assert len(bodies) == total and set(bodies.values()) == {1}
+    # Both did some of the work (each claims batches of 10).
+    claimed = [sum(int(part.split("=")[1]) for line in log.splitlines() for part in line.split()
+                   if part.startswith("claimed=")) for log in logs]
+    assert all(c > 0 for c in claimed) and sum(claimed) == total, claimed
