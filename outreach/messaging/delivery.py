@@ -150,10 +150,12 @@ class TokenBucket:
         while True:
             with self._lock:
                 self._refill()
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # A hair of tolerance: 0.1 s x 10/s may add up to 0.99999999 tokens, and a wait
+                # of 1e-17 s would never move the clock on.
+                if self._tokens >= 1.0 - 1e-9:
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return
-                wait = (1.0 - self._tokens) / self.rate
+                wait = max((1.0 - self._tokens) / self.rate, 1e-6)
             self._sleep(wait)
 
 

@@ -138,6 +138,9 @@ class FakeTwilio:
             _openapi()
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True,
                                    request_handler=_QuietHandler)
+        # Clients keep connections alive (the twilio client pools them): do not wait for those
+        # handler threads on stop.
+        self._server.block_on_close = False
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-twilio", daemon=True)
         self._thread.start()
         return self
@@ -244,19 +247,26 @@ class FakeTwilio:
         request = Request(environ)
         with self._lock:
             self.requests.append((request.method, request.path, time.monotonic()))
+        oreq = self._as_twilio(environ, request) if self.validate else None
+        if oreq is not None and not self._check_request(request, oreq):
+            # The real API would refuse it too; say so the way Twilio does.
+            response = Response(json.dumps({"code": 20001, "message": "Invalid request (see spec_errors)",
+                                            "more_info": "https://www.twilio.com/docs/errors/20001", "status": 400}),
+                                status=400, mimetype="application/json")
+            return response(environ, start_response)
         response = self._route(request)
         if self.delay_seconds:
             # After the work, before the answer: a sender killed now has had its message
             # accepted without hearing so (the crash the reconciler exists for).
             time.sleep(self.delay_seconds)
-        if self.validate:
-            self._check(environ, request, response)
+        if oreq is not None:
+            self._check_response(request, oreq, response)
         return response(environ, start_response)
 
-    def _check(self, environ: dict, request: Request, response: Response) -> None:
-        """Validate the request and (for 2xx, which the spec describes) the response against the
-        spec, as if they had gone to https://api.twilio.com."""
-        from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+    @staticmethod
+    def _as_twilio(environ: dict, request: Request):
+        """The request as openapi-core sees it, as if it had gone to https://api.twilio.com."""
+        from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 
         as_twilio = dict(environ, HTTP_HOST="api.twilio.com", SERVER_NAME="api.twilio.com", SERVER_PORT="443")
         as_twilio["wsgi.url_scheme"] = "https"
@@ -264,16 +274,23 @@ class FakeTwilio:
         body = request.get_data()
         as_twilio["wsgi.input"] = __import__("io").BytesIO(body)
         as_twilio["CONTENT_LENGTH"] = str(len(body))
-        oreq = WerkzeugOpenAPIRequest(Request(as_twilio))
-        openapi = _openapi()
+        return WerkzeugOpenAPIRequest(Request(as_twilio))
+
+    def _check_request(self, request: Request, oreq) -> bool:
         try:
-            openapi.validate_request(oreq)
+            _openapi().validate_request(oreq)
         except Exception as exc:  # openapi-core raises a family of errors; all are mismatches
             self.spec_errors.append(f"request {request.method} {request.path}: {_explain(exc)}")
-            return
+            return False
+        return True
+
+    def _check_response(self, request: Request, oreq, response: Response) -> None:
+        """2xx responses against the spec; errors (the spec has none) against Twilio's shape."""
+        from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
+
         if 200 <= response.status_code < 300:
             try:
-                openapi.validate_response(oreq, WerkzeugOpenAPIResponse(response))
+                _openapi().validate_response(oreq, WerkzeugOpenAPIResponse(response))
             except Exception as exc:
                 self.spec_errors.append(f"response {response.status_code} to {request.method} {request.path}: {_explain(exc)}")
         else:

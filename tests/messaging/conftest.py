@@ -72,6 +72,7 @@ class _Quiet(WSGIRequestHandler):
 def live_app(app: Flask, twilio_config: dict, fake_twilio: FakeTwilio) -> Iterator[str]:
     """The app served on loopback; the fake's callbacks reach it there, signed for PUBLIC_BASE."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    server.block_on_close = False  # the fake's callbacks may leave a connection open
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     fake_twilio.app_url = f"http://127.0.0.1:{server.server_port}"
