@@ -28,6 +28,10 @@ from outreach.core.timeutil import utcnow
 from outreach.messaging.delivery import local_sid
 
 log = logging.getLogger(__name__)
+# The twilio client logs every request at INFO, query string included (a list by To is a phone
+# number): give it a logger of its own that only speaks up for warnings.
+_twilio_http_log = logging.getLogger("outreach.messaging.twilio_http")
+_twilio_http_log.setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,8 @@ class TwilioGateway:
             from twilio.rest import Client
 
             client = Client(self.account_sid, self._auth_token,
-                            http_client=TwilioHttpClient(timeout=self.timeout, max_retries=0))
+                            http_client=TwilioHttpClient(timeout=self.timeout, max_retries=0,
+                                                          logger=_twilio_http_log))
             if self.api_base_url:
                 # The Api domain builds every URL from base_url (including next-page links).
                 client.api.base_url = self.api_base_url

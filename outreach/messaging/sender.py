@@ -16,8 +16,8 @@ One pass (``Sender.run``, called by the clock every minute through ``jobs.send_d
    its school's quiet hours (enqueued directly, or held back by retries) is deferred to the next
    allowed time; a direct reply to a text just received is exempt.
 4. **Send** at the configured rate (a token bucket; a few requests in flight at once, so Twilio's
-   latency does not cap the rate) and store each answer in its own transaction: the SID and
-   ``sent`` together, or the error. 429, 5xx and 30003 are retried with exponential backoff;
+   latency does not cap the rate) and store the answers: each row's SID and ``sent`` together,
+   or its error, committed in small groups at most ``COMMIT_INTERVAL`` apart. 429, 5xx and 30003 are retried with exponential backoff;
    permanent errors fail the row, and a bad number is marked on the contact.
 
 Only the main thread touches the database; worker threads only make HTTP requests.
@@ -48,6 +48,7 @@ from outreach.messaging.quiet_hours import QuietHoursPolicy, is_allowed, next_al
 log = logging.getLogger(__name__)
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+COMMIT_INTERVAL = 0.1  # seconds: the longest a gateway's answer waits to be stored
 
 
 @dataclass(frozen=True)
@@ -248,14 +249,17 @@ class Sender:
                 found = self.gateway.find_sent(row.phone, row.body, row.claimed_at, exclude)
             except GatewayError as exc:
                 self._unknown(row, now, f"reconcile failed: {exc.message}")
+                db.session.commit()
                 report.unknown += 1
                 continue
             except Exception as exc:  # the gateway's own error types, a bad answer
                 self._unknown(row, now, f"reconcile failed: {type(exc).__name__}")
+                db.session.commit()
                 report.unknown += 1
                 continue
             if found is not None:
                 self._mark_sent(row, SendResult(found.sid, found.status), now)
+                db.session.commit()
                 report.reconciled += 1
                 log.info("sender %s: outbox id=%s was already at the gateway (sid=%s): not resent",
                          self.identity, row.id, found.sid)
@@ -331,11 +335,19 @@ class Sender:
                     self._mark_sent(row, result, moment)
                     report.sent += 1
 
+        last_commit = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="sms") as pool:
             while pending or in_flight:
                 done = [f for f in in_flight if f.done()]
                 if done:
                     settle(done)
+                    # Answers are stored in small groups (one transaction each, at most
+                    # COMMIT_INTERVAL apart): a commit per message would cap the rate at the
+                    # database's fsync speed. A crash loses at most one group of answers, which
+                    # the reconciler then finds at the gateway.
+                    if not in_flight or time.monotonic() - last_commit >= COMMIT_INTERVAL:
+                        db.session.commit()
+                        last_commit = time.monotonic()
                     continue
                 if pending and len(in_flight) < self.settings.concurrency and not report.throttled \
                         and time.monotonic() < deadline:
@@ -348,6 +360,7 @@ class Sender:
                     settle(settled)
                     continue
                 break  # throttled or out of time with rows still pending
+        db.session.commit()
         if pending:
             moment = ensure_utc(fixed_now) if fixed_now is not None else utcnow()
             ids = [r.id for r in pending]
@@ -372,7 +385,6 @@ class Sender:
             .values(status="sent", twilio_sid=result.sid, twilio_status=result.twilio_status, sent_at=now,
                     error_code=None, error_message=None, next_attempt_at=None, updated_at=now)
             .execution_options(synchronize_session=False))
-        db.session.commit()
 
     def _unknown(self, row: _Row, now: datetime, message: str) -> None:
         """No answer: leave the row ``queued`` (it may be at the gateway), unowned, and reconcile
@@ -384,7 +396,6 @@ class Sender:
                     next_attempt_at=now + delivery.backoff(row.attempts, self.settings.retry_base_seconds),
                     updated_at=now)
             .execution_options(synchronize_session=False))
-        db.session.commit()
 
     def _finish(self, row: _Row, now: datetime, *, status: str, error_code: int | None = None,
                 error_message: str | None = None) -> None:
@@ -412,7 +423,6 @@ class Sender:
                 .values(status="scheduled", claimed_by=None, error_code=exc.code or exc.http_status,
                         error_message=exc.message[:300], next_attempt_at=now + wait_for, updated_at=now)
                 .execution_options(synchronize_session=False))
-            db.session.commit()
             report.retried += 1
             log.info("sender %s: outbox id=%s: %s (code %s), retry in %ss", self.identity, row.id,
                      exc.http_status, exc.code, int(wait_for.total_seconds()))
