@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import signal
 import subprocess
 import sys
@@ -111,6 +112,8 @@ def run(kind: str, messages: int, rate: float, kills: int, validate: bool) -> di
         seed(url, messages)
         seeded = time.monotonic() - t0
         fake = FakeTwilio(validate=validate).start()
+        cpu_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_self = resource.getrusage(resource.RUSAGE_SELF)
         kill_at = [messages * (k + 1) // (kills + 1) for k in range(kills)]
         started = time.monotonic()
         proc = start_sender(url, fake, rate)
@@ -138,6 +141,10 @@ def run(kind: str, messages: int, rate: float, kills: int, validate: bool) -> di
                 proc.kill()
                 proc.wait()
         elapsed = time.monotonic() - started
+        after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        after_self = resource.getrusage(resource.RUSAGE_SELF)
+        sender_cpu = (after_children.ru_utime + after_children.ru_stime) - (cpu_children.ru_utime + cpu_children.ru_stime)
+        fake_cpu = (after_self.ru_utime + after_self.ru_stime) - (cpu_self.ru_utime + cpu_self.ru_stime)
         counts = status_counts(url)
         fake.stop()
         bodies = Counter(m.body for m in fake.sent())
@@ -154,6 +161,11 @@ def run(kind: str, messages: int, rate: float, kills: int, validate: bool) -> di
             "throughput_per_second": round(throughput, 2), "share_of_limit": round(throughput / rate, 3),
             "share_of_limit_wall": round(messages / elapsed / rate, 3),
             "spec_errors": len(fake.spec_errors), "validated": validate,
+            # CPU the senders (children, all three lives) and the fake (this process) used per message:
+            # what 100 per second would need of a core, whatever else the machine is doing.
+            "sender_cpu_ms_per_message": round(sender_cpu * 1000 / max(1, len(times)), 2),
+            "fake_cpu_ms_per_message": round(fake_cpu * 1000 / max(1, len(times)), 2),
+            "load_average_after": round(os.getloadavg()[0], 1),
         }
 
 

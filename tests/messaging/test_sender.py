@@ -233,6 +233,7 @@ def test_no_answer_is_reconciled_not_resent(app, open_school, twilio_config, fak
     (row,) = rows()
     assert row.status == "queued" and row.claimed_by is None and row.twilio_sid is None
     fake_twilio.delay_seconds = 0
+    app.config["SMS_HTTP_TIMEOUT_SECONDS"] = 5.0
     time.sleep(0.8)  # let the fake finish answering the abandoned request
     assert send_due_messages(now=start + timedelta(seconds=10)).claimed == 0  # backoff not over
     again = send_due_messages(now=start + timedelta(seconds=31))
