@@ -86,6 +86,14 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "TWILIO_FROM_NUMBER": env_str(env, "TWILIO_FROM_NUMBER"),
         "TWILIO_API_BASE_URL": env_str(env, "TWILIO_API_BASE_URL"),
         "SMS_RATE_PER_SECOND": env_float(env, "SMS_RATE_PER_SECOND", 1.0),
+        # The sender (docs/messaging.md): parallel requests, rows claimed at once, retries, and how
+        # long a claim by a sender that stopped answering is honoured before it is reconciled.
+        "SMS_SENDER_CONCURRENCY": env_int(env, "SMS_SENDER_CONCURRENCY", 4),
+        "SMS_BATCH_SIZE": env_int(env, "SMS_BATCH_SIZE", 50),
+        "SMS_MAX_ATTEMPTS": env_int(env, "SMS_MAX_ATTEMPTS", 6),
+        "SMS_RETRY_BASE_SECONDS": env_float(env, "SMS_RETRY_BASE_SECONDS", 30.0),
+        "SMS_CLAIM_LEASE_SECONDS": env_float(env, "SMS_CLAIM_LEASE_SECONDS", 600.0),
+        "SMS_HTTP_TIMEOUT_SECONDS": env_float(env, "SMS_HTTP_TIMEOUT_SECONDS", 15.0),
         # Quiet hours (school wall clock); a school's own settings override these defaults.
         "OUTREACH_QUIET_HOURS": env_str(env, "OUTREACH_QUIET_HOURS", "20:00-08:00"),
         "OUTREACH_QUIET_DAYS": env_str(env, "OUTREACH_QUIET_DAYS", "sun"),

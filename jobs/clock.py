@@ -134,11 +134,10 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("weekly_digests", "outreach.digests.jobs:send_due_digests",
             weekly("DIGEST_DAY", "DIGEST_TIME", "mon", "07:00"), 12 * HOUR,
             description="last week's digest to each school's heads (one per school-week)"),
-    # On other branches: the lead enables these at merge (enabled=True, or delete the argument).
     JobSpec("send_due_messages", "outreach.messaging.jobs:send_due_messages", every(minutes=1), 50,
-            enabled=False, description="due outbox rows through the SMS gateway"),
+            description="due outbox rows through the SMS gateway"),
     JobSpec("enqueue_rule_texts", "outreach.messaging.jobs:enqueue_rule_texts", every(minutes=5), 4 * 60,
-            enabled=False, description="supportive texts proposed by the rules into the outbox"),
+            description="supportive texts proposed by the rules into the outbox"),
     # Walking buses and parent groups: each job acts once its rows are due (e.g. from Sunday 18:00
     # London until the week's first walk), so they run often and are idempotent.
     JobSpec("walking_bus_schedules", "outreach.walking_bus.jobs:send_weekly_schedules", every(minutes=15), 60 * 60,

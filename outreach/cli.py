@@ -1,7 +1,7 @@
 """The ``outreach`` console command: a Flask CLI group over ``create_app``.
 
 ``outreach db upgrade`` (Flask-Migrate), ``outreach schools add``, ``outreach import ...``,
-``outreach report ...``, ``outreach attendance rebuild``, ``outreach demo``; ``flask --app wsgi``
+``outreach report ...``, ``outreach attendance rebuild``, ``outreach demo``, ``outreach sms send``; ``flask --app wsgi``
 reaches the same commands. Each feature keeps its commands in its own ``cli.py``.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ def register_commands(app: Flask) -> None:
     from outreach.demo.cli import demo_command
     from outreach.digests.cli import digest_cli
     from outreach.interventions.cli import interventions_cli, referrals_cli
+    from outreach.messaging.cli import sms_cli
     from outreach.messaging.content_cli import templates_cli
     from outreach.registers.cli import import_cli
     from outreach.schools.cli import schools_cli
@@ -23,7 +24,8 @@ def register_commands(app: Flask) -> None:
     from outreach.walking_bus.cli import walking_bus_cli
 
     for command in (schools_cli, import_cli, report_cli, attendance_cli, demo_command, templates_cli, users_cli,
-                    interventions_cli, referrals_cli, digest_cli, walking_bus_cli, parent_groups_cli):
+                    interventions_cli, referrals_cli, digest_cli, walking_bus_cli, parent_groups_cli,
+                    sms_cli):
         app.cli.add_command(command)
 
 

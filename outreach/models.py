@@ -2,8 +2,8 @@
 from outreach.schools.models import Contact, Pupil, PupilContact, School, Trust  # noqa: F401
 from outreach.registers.models import ImportBatch, Mark, MarkChange  # noqa: F401
 from outreach.attendance.models import FigureVersion, PupilWeek  # noqa: F401
-from outreach.messaging.models import (MessageTemplate, MessageTemplateVariant, OptOut, OutboxMessage,  # noqa: F401
-                                       SchoolMessagingSettings)
+from outreach.messaging.models import (InboundMessage, InboxMessage, MessageTemplate,  # noqa: F401
+                                       MessageTemplateVariant, OptOut, OutboxMessage, SchoolMessagingSettings)
 from outreach.core.accounts.models import ApiToken, LoginThrottle, User, user_schools  # noqa: F401
 from outreach.core.audit.models import AuditEvent, AuditEventPupil  # noqa: F401
 from outreach.interventions.models import (Intervention, InterventionPupil, Referral, ReferralEvent,  # noqa: F401

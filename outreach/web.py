@@ -31,6 +31,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(digests_pages)  # /schools/<urn>/digests: linked from the school home page
     _register_interventions(app)
     _register_walking_buses(app)
+    _register_messaging(app)
 
 
 def _register_interventions(app: Flask) -> None:
@@ -67,3 +68,9 @@ def _register_walking_buses(app: Flask) -> None:
     register_nav(app, "Parent groups", "parent_groups.index", active_for=["parent_groups."])
     app.register_blueprint(parent_groups_api)
     register_walking_bus_replies()  # ambassadors' replies (CANT MON, DONE, COUNT 7) from the SMS webhook
+
+
+def _register_messaging(app: Flask) -> None:
+    from outreach.messaging.webhooks import bp as twilio_webhooks
+
+    app.register_blueprint(twilio_webhooks)  # signed by Twilio, CSRF-exempt; no page, no nav

@@ -453,12 +453,6 @@ def create_task(school_id: int, pupil_id: int, rule: str, episode_key: str, *, s
 
 # --- parent texts -----------------------------------------------------------------------------
 
-def _no_opt_outs(school_id: int, phone: str) -> bool:
-    """Until the outbox is wired in: its enqueue blocks opted-out numbers again, so nothing is sent
-    to a number that replied STOP either way."""
-    return False
-
-
 def propose_parent_texts(school: School, config: RuleConfig, tasks: Sequence[Task], *, now: datetime,
                          is_opted_out: Callable[[int, str], bool] | None = None) -> list[RuleMessage]:
     """Compose one supportive text per family for the pupils of ``tasks`` (siblings share one),
@@ -466,6 +460,7 @@ def propose_parent_texts(school: School, config: RuleConfig, tasks: Sequence[Tas
     cooldown. Rows wait in ``rule_messages`` for the outbox. Runs in the caller's transaction."""
     from outreach.core.errors import NotFound as _NotFound
     from outreach.messaging.compose import compose, days_missed_values
+    from outreach.messaging.outbox import is_opted_out as outbox_opted_out
 
     if not tasks:
         return []
@@ -478,7 +473,7 @@ def propose_parent_texts(school: School, config: RuleConfig, tasks: Sequence[Tas
     episode = f"rules:{as_of.isoformat()}"
     try:
         review = compose(school, config.parent_text_template, episode_key=episode,
-                         is_opted_out=is_opted_out or _no_opt_outs, pupils=pupil_ids,
+                         is_opted_out=is_opted_out or outbox_opted_out, pupils=pupil_ids,
                          values={"since_date": f"{since.day} {since:%B}"},
                          pupil_values=days_missed_values(school.id, pupil_ids, since, as_of), now=now, on_date=as_of)
     except _NotFound:

@@ -104,6 +104,16 @@ class OutboxMessage(db.Model):
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The Twilio status last reported (accepted, queued, sending, sent, delivered, ...): finer than
+    # ``status``, for the outbox page.
+    twilio_status: Mapped[str | None] = mapped_column(String(20))
+    # SIDs of earlier attempts that Twilio accepted but could not deliver (30003, retried): the
+    # reconciler must never take one of them for the current attempt.
+    superseded_sids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The inbound MessageSid this row answers (HELP, a handler's reply): a direct reply to a text
+    # just received is not held back by quiet hours.
+    reply_to_sid: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
@@ -127,3 +137,60 @@ class OptOut(db.Model):
     keyword: Mapped[str] = mapped_column(String(20))
     message_sid: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Inbound: every received SMS once, and the officer inbox ----------------------------------
+
+INBOUND_KINDS = ("opt_out", "opt_in", "help", "handler", "inbox")
+INBOX_STATUSES = ("new", "done")
+
+
+class InboundMessage(db.Model):
+    """One text received from Twilio, recorded once: ``message_sid`` is unique, so a replayed
+    webhook finds its row and changes nothing. ``kind`` says what was done with it (an opt-out
+    word, an opt-in word, HELP, claimed by a feature's handler, or put in the officer inbox)."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(40), unique=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164, the sender
+    to_number: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10))
+    handler: Mapped[str | None] = mapped_column(String(60))
+    summary: Mapped[str | None] = mapped_column(String(300))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (CheckConstraint("kind in ('opt_out','opt_in','help','handler','inbox')", name="kind"),)
+
+
+class InboxMessage(db.Model):
+    """A reply an officer should read: one row per school the sender is a contact at (a parent
+    with children at two schools is seen by both), linked to that school's contact and pupils.
+    ``school_id`` is null when the number belongs to no known contact (trust admins see those)."""
+
+    __tablename__ = "inbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    pupil_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    handler: Mapped[str | None] = mapped_column(String(60))  # a feature handler that also sent it here
+    summary: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(8), default="new")
+    handled_by: Mapped[str | None] = mapped_column(String(200))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    inbound: Mapped[InboundMessage] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("status in ('new','done')", name="status"),
+        UniqueConstraint("inbound_id", "school_id", name="uq_inbox_messages_inbound_school"),
+        Index("ix_inbox_messages_school_status_received", "school_id", "status", "received_at"),
+    )

@@ -197,6 +197,9 @@ EXPECTATIONS: dict[str, list[Case]] = {
                                Case({**MISSING, **API}, path={"urn": urn("missing")}, api=True)],
     "schools_api.school_pupils": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True),
                                   Case({**SCHOOL_C, **API}, path={"urn": urn("C")}, api=True)],
+    # Twilio's webhooks: no session or token counts, only Twilio's signature (none here): 403 for all.
+    "twilio_webhooks.status": [Case(every(403, anonymous=403), path={"outbox_id": lambda w: 1}, method="POST")],
+    "twilio_webhooks.inbound": [Case(every(403, anonymous=403), method="POST")],
     "schools_api.get_pupil": [Case({**SCHOOL_A, **API}, path={"pupil_id": pupil("A")}, api=True),
                               Case({**SCHOOL_B, **API}, path={"pupil_id": pupil("B")}, api=True),
                               Case({**SCHOOL_C, **API}, path={"pupil_id": pupil("C")}, api=True),
