@@ -18,6 +18,9 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(schools_pages)
     register_nav(app, "Schools", "schools.index", active_for=["schools."])
     app.register_blueprint(schools_api)
+    from outreach.messaging.routes import register as register_messaging_pages
     from outreach.messaging.webhooks import bp as twilio_webhooks
+
+    register_messaging_pages(app)  # /messages and /schools/<urn>/messages...; nav "Messages"
 
     app.register_blueprint(twilio_webhooks)  # signed by Twilio, CSRF-exempt; no page, no nav
