@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import phonenumbers
-
 from outreach.messaging.delivery import BAD_NUMBER_CODES, RETRY_CODES, UNSUBSCRIBED_CODE
 
 
@@ -79,15 +77,3 @@ def mask_phone(phone: str | None, visible: int = 3) -> str:
     if len(digits) <= visible:
         return "•" * len(digits)
     return "•" * (len(digits) - visible) + digits[-visible:]
-
-
-def national_phone(phone: str | None) -> str:
-    """'+447700900123' -> '07700 900123' for reading; other countries stay international."""
-    if not phone:
-        return ""
-    try:
-        number = phonenumbers.parse(phone, "GB")
-    except phonenumbers.NumberParseException:
-        return phone
-    fmt = phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 44 else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    return phonenumbers.format_number(number, fmt)

@@ -23,12 +23,12 @@ from outreach.messaging import queries, staff_services
 from outreach.messaging.compose_form import (
     SEN_CHOICES, ComposeRequest, parse_compose, placeholders_to_ask, review_fingerprint,
 )
-from outreach.messaging.labels import STATUS_LABELS, explain_error, mask_phone, national_phone, status_label
+from outreach.messaging.labels import STATUS_LABELS, explain_error, mask_phone, status_label
 from outreach.messaging.models import OUTBOX_STATUSES
 from outreach.messaging.placeholders import PLACEHOLDER_HELP, PURPOSES
 from outreach.messaging.quiet_hours_settings import policy_for_school
 from outreach.messaging.templates import (
-    FALLBACK_LANGUAGE, ensure_default_templates, get_template, list_templates, normalise_language, preview,
+    FALLBACK_LANGUAGE, ensure_default_templates, format_school_phone, get_template, list_templates, normalise_language, preview,
     save_template,
 )
 from outreach.schools.models import Pupil, School
@@ -61,7 +61,7 @@ def _helpers() -> dict[str, Any]:
     def show_phone(phone: str | None, school: School | None = None) -> str:
         """Full numbers for roles that contact families; the last three digits for the rest."""
         if school is not None and can_write(current_user, school):
-            return national_phone(phone)
+            return format_school_phone(phone) or ""
         return mask_phone(phone)
 
     return {"show_phone": show_phone, "status_label": status_label, "pupil_name": _pupil_name}

@@ -10,7 +10,7 @@ import pytest
 from outreach.core.errors import UserError
 from outreach.messaging.compose import ContactMode
 from outreach.messaging.compose_form import ComposeRequest, london_wall_time, parse_compose, review_fingerprint
-from outreach.messaging.labels import STATUS_LABELS, explain_error, mask_phone, national_phone, status_label
+from outreach.messaging.labels import STATUS_LABELS, explain_error, mask_phone, status_label
 from outreach.messaging.models import OUTBOX_STATUSES
 from outreach.messaging.queries import london_midnight_utc, phone_digits
 
@@ -111,11 +111,9 @@ def test_phone_search_digits(typed: str, digits: str | None) -> None:
     assert phone_digits(typed) == digits
 
 
-def test_masked_and_national_numbers() -> None:
+def test_masked_numbers() -> None:
     assert mask_phone("+447700900123") == "•" * 10 + "123"
     assert "7700" not in mask_phone("+447700900123") and mask_phone(None) == "" and mask_phone("12") == "••"
-    assert national_phone("+447700900123") == "07700 900123"
-    assert national_phone("+48601234567").startswith("+48 ")
 
 
 def test_every_status_has_words_and_errors_are_explained() -> None:

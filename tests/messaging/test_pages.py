@@ -25,15 +25,12 @@ from outreach.messaging.quiet_hours import next_allowed_send
 from outreach.messaging.quiet_hours_settings import policy_for_school, set_quiet_hours
 from outreach.messaging.sender import send_due
 from outreach.messaging.services import receive_inbound
-from outreach.messaging.templates import ensure_default_templates, save_template
+
 from tests.dashboard.conftest import _fast_hashing, world  # noqa: F401 (fixtures)
 from tests.dashboard.world import World, csrf_token, signed_in_client
-from tests.factories import make_contact, make_pupil
+from tests.factories import make_contact
+from tests.messaging.families import DAD, GRAN, MUM, add_families
 
-MUM = "+447700900001"
-DAD = "+447700900002"
-GRAN = "+447700900003"
-STOPPED = "+447700900004"
 
 
 @pytest.fixture()
@@ -194,26 +191,7 @@ def test_cancel_without_csrf_token_changes_nothing(world: World, officer: FlaskC
 
 @pytest.fixture()
 def families(world: World) -> dict[str, Any]:
-    """School A: the Khan siblings (one mum), a child whose only contact has no consent, one whose
-    contact opted out, one with a bad number, and a Polish-speaking dad."""
-    a = world.schools["A"]
-    a.contact_phone = "+441632960000"
-    db.session.commit()
-    ensure_default_templates(a)
-    amira = make_pupil(a, forename="Amira", surname="Khan", year_group="5", reg_group="5K")
-    yusuf = make_pupil(a, forename="Yusuf", surname="Khan", year_group="3", reg_group="3B")
-    no_consent = make_pupil(a, forename="Nina", surname="Shaw", year_group="5", reg_group="5K")
-    stopped = make_pupil(a, forename="Oscar", surname="Reid", year_group="5", reg_group="5K")
-    bad = make_pupil(a, forename="Ben", surname="Ode", year_group="5", reg_group="5K")
-    polish = make_pupil(a, forename="Zofia", surname="Nowak", year_group="5", reg_group="5K")
-    make_contact(a, [amira, yusuf], name="Fatima Khan", phone=MUM)
-    make_contact(a, [no_consent], name="Sam Shaw", phone=GRAN, sms_consent=False)
-    make_contact(a, [stopped], name="Pat Reid", phone=STOPPED)
-    make_contact(a, [bad], name="Lee Ode", phone="+447700900005", phone_invalid_reason="not a mobile number (Twilio 21614)")
-    make_contact(a, [polish], name="Piotr Nowak", phone=DAD, language="pl")
-    db.session.commit()
-    receive_inbound("SM" + "0" * 32, STOPPED, "STOP")
-    return {"school": a, "amira": amira, "yusuf": yusuf}
+    return add_families(world)
 
 
 def review_args(**extra: Any) -> list[tuple[str, str]]:
