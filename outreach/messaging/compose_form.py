@@ -55,6 +55,7 @@ class ComposeRequest:
     fsm: bool | None = None
     eal: bool | None = None
     persistent_absence: bool | None = None
+    severe_absence: bool | None = None  # 50% or more this year; applied by staff_services.build_review
     contact_mode: ContactMode = ContactMode.FIRST
     values: tuple[tuple[str, str], ...] = ()  # placeholder -> text typed on the form
     since: date | None = None  # attendance concern: days missed counted from
@@ -75,7 +76,8 @@ class ComposeRequest:
         out: list[tuple[str, str]] = [("template", self.template)]
         out += [("year", y) for y in self.year_groups] + [("reg", r) for r in self.reg_groups]
         out += [("sen", s) for s in self.sen]
-        for key, value in (("fsm", self.fsm), ("eal", self.eal), ("pa", self.persistent_absence)):
+        for key, value in (("fsm", self.fsm), ("eal", self.eal), ("pa", self.persistent_absence),
+                           ("sa", self.severe_absence)):
             if value is not None:
                 out.append((key, "yes" if value else "no"))
         if self.contact_mode is ContactMode.ALL:
@@ -97,7 +99,8 @@ class ComposeRequest:
         if self.sen:
             parts.append("SEN: " + ", ".join(SEN_CHOICES[s] for s in self.sen))
         for label, value in (("Free school meals", self.fsm), ("English as an additional language", self.eal),
-                             ("Persistently absent (10% or more this year)", self.persistent_absence)):
+                             ("Persistently absent (10% or more this year)", self.persistent_absence),
+                             ("Severely absent (50% or more this year)", self.severe_absence)):
             if value is not None:
                 parts.append(label if value else f"Not: {label[0].lower()}{label[1:]}")
         return parts or ["Every pupil on roll"]
@@ -134,6 +137,7 @@ def parse_compose(args: Args, *, purpose_of: Mapping[str, str], timezone: ZoneIn
         fsm = _tri(args, "fsm", "Free school meals")
         eal = _tri(args, "eal", "English as an additional language")
         pa = _tri(args, "pa", "Persistent absence")
+        sa = _tri(args, "sa", "Severe absence")
     except UserError as exc:
         raise UserError("the audience filters need fixing", details=[exc.message]) from None
     mode_raw = _one(args, "contacts") or "first"
@@ -181,7 +185,7 @@ def parse_compose(args: Args, *, purpose_of: Mapping[str, str], timezone: ZoneIn
     if problems:
         raise UserError("the message cannot be prepared yet", details=problems)
     return ComposeRequest(template=template, year_groups=tuple(years), reg_groups=tuple(regs), sen=tuple(sen),
-                          fsm=fsm, eal=eal, persistent_absence=pa,
+                          fsm=fsm, eal=eal, persistent_absence=pa, severe_absence=sa,
                           contact_mode=ContactMode.ALL if mode_raw == "all" else ContactMode.FIRST,
                           values=tuple(values), since=since, send_at=send_at)
 

@@ -11,15 +11,18 @@ by text is given back by text: the opt-out page tells officers to ask the family
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 
 from outreach.core.errors import NotFound, UserError
-from outreach.core.timeutil import london_today, utcnow
+from outreach.attendance.measures import is_severe_absence
+from outreach.core.timeutil import academic_year_start, london_today, utcnow
 from outreach.extensions import db
-from outreach.messaging.compose import RecipientReview, compose, days_missed_values, select_pupils
+from outreach.messaging.compose import (
+    AudienceFilter, RecipientReview, absence_sessions, compose, days_missed_values, select_pupils,
+)
 from outreach.messaging.compose_form import ComposeRequest, review_fingerprint
 from outreach.messaging.labels import status_label
 from outreach.messaging.models import InboxMessage, MessageTemplateVariant, OutboxMessage
@@ -43,6 +46,19 @@ def format_day(day: date) -> str:
     return f"{day.day} {day:%B}" + (f" {day.year}" if (london_today() - day).days > 300 else "")
 
 
+def audience_for(school: School, req: ComposeRequest, on_date: date) -> AudienceFilter:
+    """The request's audience, with severe absence (50% or more of sessions this academic year,
+    from the rollups) applied as the list of pupils it selects: ``AudienceFilter`` knows
+    persistent absence but not severe."""
+    audience = req.audience
+    if req.severe_absence is None:
+        return audience
+    sessions = absence_sessions(school.id, None, academic_year_start(on_date), on_date)
+    keep = frozenset(p.id for p in select_pupils(school, audience, on_date)
+                     if is_severe_absence(*sessions.get(p.id, (0, 0))) is req.severe_absence)
+    return replace(audience, pupil_ids=keep)
+
+
 def build_review(school: School, req: ComposeRequest, *, now: datetime | None = None,
                  on_date: date | None = None) -> tuple[RecipientReview, str]:
     """The review the page shows, and the episode key a confirm of it will use. Writes nothing."""
@@ -50,12 +66,13 @@ def build_review(school: School, req: ComposeRequest, *, now: datetime | None = 
     on_date = on_date or london_today()
     episode = req.episode_key(template_version(school, req.template), on_date)
     values = req.value_map()
+    audience = audience_for(school, req, on_date)
     pupil_values = None
     if req.since is not None:
         values["since_date"] = format_day(req.since)
-        pupils = select_pupils(school, req.audience, on_date)
+        pupils = select_pupils(school, audience, on_date)
         pupil_values = days_missed_values(school.id, [p.id for p in pupils], req.since, on_date)
-    review = compose(school, req.template, episode_key=episode, is_opted_out=is_opted_out, audience=req.audience,
+    review = compose(school, req.template, episode_key=episode, is_opted_out=is_opted_out, audience=audience,
                      values=values, pupil_values=pupil_values, contact_mode=req.contact_mode,
                      send_after=req.send_at, now=now, on_date=on_date)
     return review, episode

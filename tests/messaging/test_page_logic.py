@@ -27,7 +27,7 @@ def parse(**args: str | list[str]) -> ComposeRequest:
 
 def test_a_full_request_round_trips_through_its_form_arguments() -> None:
     req = parse(template="first_day_absence", year=["5", "3", "5"], reg=["5K"], sen=["K"], fsm="yes", eal="no",
-                pa="yes", contacts="all", v_date="Wednesday 5 March", send_at="2025-03-06T09:30")
+                pa="yes", sa="no", contacts="all", v_date="Wednesday 5 March", send_at="2025-03-06T09:30")
     assert req.year_groups == ("3", "5") and req.contact_mode is ContactMode.ALL
     assert req.audience.fsm is True and req.audience.eal is False and req.audience.persistent_absence is True
     assert req.send_at == datetime(2025, 3, 6, 9, 30, tzinfo=LONDON)
@@ -37,7 +37,8 @@ def test_a_full_request_round_trips_through_its_form_arguments() -> None:
     assert parse_compose(lists, purpose_of=TEMPLATES, timezone=LONDON, now=NOW) == req
     assert req.audience_description() == ["Year groups: 3, 5", "Registration groups: 5K", "SEN: SEN support",
                                           "Free school meals", "Not: english as an additional language",
-                                          "Persistently absent (10% or more this year)"]
+                                          "Persistently absent (10% or more this year)",
+                                          "Not: severely absent (50% or more this year)"]
 
 
 def test_every_problem_is_listed_at_once() -> None:

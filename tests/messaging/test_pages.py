@@ -418,3 +418,31 @@ def test_messages_entry_in_the_bar_and_overview(app: Flask, world: World, office
     single = head.get("/messages")
     assert single.status_code == 302 and single.headers["Location"].endswith(f"/schools/{a.urn}/messages")
     assert officer.get("/schools/100003/messages").status_code == 404  # another trust's school
+
+
+def test_persistent_and_severe_absence_filters_read_the_registers(families: dict[str, Any], officer: FlaskClient) -> None:
+    """Amira misses 6 of 10 sessions (severe, and so persistent), Yusuf 1 of 10 (persistent only)."""
+    from outreach.attendance import rollups
+    from outreach.core.timeutil import academic_year_start
+    from tests.factories import add_marks
+
+    a, amira, yusuf = families["school"], families["amira"], families["yusuf"]
+    today = london_today()
+    start = academic_year_start(today)
+    monday = start + timedelta(days=(7 - start.weekday()) % 7)
+    days = [monday + timedelta(days=i) for i in range(5)]
+    if days[-1] > today:
+        pytest.skip("the first week of the academic year has not finished yet")
+    sessions = [(d, s) for d in days for s in ("AM", "PM")]
+    add_marks(amira, [(d, s, "O" if i < 6 else "/") for i, (d, s) in enumerate(sessions)])
+    add_marks(yusuf, [(d, s, "O" if i < 1 else "/") for i, (d, s) in enumerate(sessions)])
+    rollups.refresh(db.session, a.id, days[0], days[-1])
+    db.session.commit()
+    url = f"/schools/{a.urn}/messages/compose/review"
+    severe = text_of(officer.get(url, query_string=review_args(sa="yes")))
+    assert "Hello Fatima Khan, Amira did not arrive" in severe and "1 pupil covered" in severe
+    assert "Severely absent (50% or more this year)" in severe
+    persistent = text_of(officer.get(url, query_string=review_args(pa="yes")))
+    assert "Amira and Yusuf did not arrive" in persistent
+    persistent_not_severe = text_of(officer.get(url, query_string=review_args(pa="yes", sa="no")))
+    assert "Hello Fatima Khan, Yusuf did not arrive" in persistent_not_severe
