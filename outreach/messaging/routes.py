@@ -7,6 +7,7 @@ Views parse input, call a query or a service, and render; the rules live in ``co
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -342,7 +343,7 @@ def template(urn: str, name: str):  # type: ignore[no-untyped-def]
     school = require_school(current_user, urn, write=request.method == "POST")
     existing = get_template(school.id, name[:60])
     if request.method == "GET":
-        language = normalise_language(request.args.get("language"))[:10]
+        language = _language(request.args.get("language"))
         variant = existing.variant(language)
         body = variant.body if variant else ""
         shown = None
@@ -353,7 +354,7 @@ def template(urn: str, name: str):  # type: ignore[no-untyped-def]
                 shown = None
         return _template_page(school, name=existing.name, purpose=existing.purpose, language=language, body=body,
                               shown=shown, saved_body=body if variant else None)
-    language = normalise_language(request.form.get("language"))[:10]
+    language = _language(request.form.get("language"))
     body = request.form.get("body", "")
     action = request.form.get("action", "save")
     if action == "preview":
@@ -369,6 +370,14 @@ def template(urn: str, name: str):  # type: ignore[no-untyped-def]
                               errors=exc, status=400)
     flash(f"Saved the {language} version of {existing.name!r}.", "success")
     return redirect(url_for("messages.template", urn=school.urn, name=existing.name, language=language))
+
+
+def _language(raw: str | None) -> str:
+    """A language code from the address or form ('PL' -> 'pl'); anything else is a 400."""
+    language = normalise_language(raw)
+    if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})?", language):
+        raise UserError(f"language {language[:20]!r} must be a code such as en, pl, ur, ro or pt-br")
+    return language
 
 
 def _delete_variant(school: School, name: str, language: str):  # type: ignore[no-untyped-def]

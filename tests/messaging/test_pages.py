@@ -25,7 +25,7 @@ from outreach.messaging.quiet_hours import next_allowed_send
 from outreach.messaging.quiet_hours_settings import policy_for_school, set_quiet_hours
 from outreach.messaging.sender import send_due
 from outreach.messaging.services import receive_inbound
-
+from outreach.messaging.templates import ensure_default_templates
 from tests.dashboard.conftest import _fast_hashing, world  # noqa: F401 (fixtures)
 from tests.dashboard.world import World, csrf_token, signed_in_client
 from tests.factories import make_contact
@@ -446,3 +446,15 @@ def test_persistent_and_severe_absence_filters_read_the_registers(families: dict
     assert "Amira and Yusuf did not arrive" in persistent
     persistent_not_severe = text_of(officer.get(url, query_string=review_args(pa="yes", sa="no")))
     assert "Hello Fatima Khan, Yusuf did not arrive" in persistent_not_severe
+
+
+def test_a_bad_language_code_is_a_clear_400(world: World, officer: FlaskClient) -> None:
+    a = world.schools["A"]
+    ensure_default_templates(a)
+    response = officer.get(f"/schools/{a.urn}/messages/templates/general?language=<b>x</b>")
+    assert response.status_code == 400 and "must be a code such as en, pl" in text_of(response)
+    assert "<b>x" not in html(response)
+    refused = post(officer, f"/schools/{a.urn}/messages/templates/general",
+                   {"language": "english please", "body": "Hi {parent_name}. Reply STOP to opt out"})
+    assert refused.status_code == 400
+    assert officer.get(f"/schools/{a.urn}/messages/templates/general?language=PL").status_code == 200
