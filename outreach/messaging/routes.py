@@ -59,9 +59,13 @@ def _status_word(status: str) -> str:
 
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
+    writers: dict[int, bool] = {}  # per request: asked once per school, not once per row
+
     def show_phone(phone: str | None, school: School | None = None) -> str:
         """Full numbers for roles that contact families; the last three digits for the rest."""
-        if school is not None and can_write(current_user, school):
+        if school is not None and school.id not in writers:
+            writers[school.id] = can_write(current_user, school)
+        if school is not None and writers[school.id]:
             return format_school_phone(phone) or ""
         return mask_phone(phone)
 
