@@ -102,12 +102,43 @@ def iv_row(what: str) -> Callable[[World], int]:
 
 def const(value: Any) -> Callable[[World], Any]:
     return lambda w: value
+def messaging(key: str, what: str) -> Callable[[World], Any]:
+    """Ids of messaging rows at school ``key``, made on first use: default templates, one
+    scheduled outbox message and one inbox reply (the messaging pages' detail routes need them)."""
+    def get(w: World) -> Any:
+        from datetime import datetime, timedelta, timezone
+
+        from outreach.extensions import db
+        from outreach.messaging.compose import OutgoingMessage
+        from outreach.messaging.models import InboundMessage, InboxMessage
+        from outreach.messaging.outbox import enqueue
+        from outreach.messaging.templates import ensure_default_templates
+
+        made = w.extra.setdefault("messaging", {})
+        if key not in made:
+            school = w.schools[key]
+            ensure_default_templates(school)
+            row = enqueue(OutgoingMessage(school_id=school.id, contact_id=None, phone="+447700900123",  # type: ignore[arg-type]
+                                          body="Walker. Reply STOP to opt out", language="en", purpose="general",
+                                          pupil_ids=(), not_before_utc=datetime.now(timezone.utc) + timedelta(days=1),
+                                          idempotency_key=f"walker:{key}"))
+            inbound = InboundMessage(message_sid=f"SMwalker{key}", phone="+447700900123", body="Hello", kind="inbox")
+            db.session.add(inbound)
+            db.session.flush()
+            item = InboxMessage(inbound_id=inbound.id, school_id=school.id, phone="+447700900123", body="Hello",
+                                pupil_ids=[], received_at=datetime.now(timezone.utc))
+            db.session.add(item)
+            db.session.commit()
+            made[key] = {"message": row.id, "inbox": item.id, "template": "general"}
+        return made[key][what]
+    return get
 
 
 SCHOOL_A = every(200)
 SCHOOL_B = every(200, head=404)
 SCHOOL_C = every(404, admin=200)
 MISSING = every(404)
+WRITE_A = every(403, admin=302, officer=302)  # a change at A: read roles 403, writers done
 API = {"anonymous": 401}
 WRITE_A = every(200, head=403, trust_lead=403)  # a form page of school A
 REFUSED_A = every(400, head=403, trust_lead=403)  # bad input posted to school A: refused, nothing changed
@@ -189,6 +220,45 @@ EXPECTATIONS: dict[str, list[Case]] = {
                                 data={"name": "walker"})],
     "admin.revoke_token": [Case(admin_only(302), path={"token_id": lambda w: w.extra["token_id"]}, method="POST")],
     "audit.index": [Case(admin_only())],
+    "messages.index": [Case(every(200, head=302))],  # one school: straight to its outbox
+    "messages.outbox": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_B, path={"urn": urn("B")}),
+                        Case(SCHOOL_C, path={"urn": urn("C")}), Case(MISSING, path={"urn": urn("missing")})],
+    "messages.message": [Case(SCHOOL_A, path={"urn": urn("A"), "message_id": messaging("A", "message")}),
+                         Case(SCHOOL_C, path={"urn": urn("C"), "message_id": messaging("C", "message")}),
+                         Case(every(404), path={"urn": urn("A"), "message_id": messaging("C", "message")})],
+    "messages.cancel": [Case(WRITE_A, path={"urn": urn("A"), "message_id": messaging("A", "message")}, method="POST"),
+                        Case(every(404, admin=302), path={"urn": urn("C"), "message_id": messaging("C", "message")},
+                             method="POST")],
+    "messages.compose": [Case(every(403, admin=200, officer=200), path={"urn": urn("A")}),
+                         Case(every(403, admin=200, officer=200, head=404), path={"urn": urn("B")}),
+                         Case(every(404, admin=200), path={"urn": urn("C")})],
+    "messages.review": [Case(every(403, admin=200, officer=200), path={"urn": urn("A")},
+                             query={"template": messaging("A", "template"), "v_date": lambda w: "Monday 3 March"}),
+                        Case(every(404, admin=400), path={"urn": urn("C")})],
+    # Without the review's fingerprint a confirm sends nothing: 409, the review shown again.
+    "messages.send": [Case(every(403, admin=409, officer=409), method="POST",
+                           path={"urn": lambda w: (messaging("A", "template")(w), urn("A")(w))[1]},
+                           data={"template": "general", "v_date": "Monday 3 March"})],
+    "messages.inbox": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_C, path={"urn": urn("C")})],
+    "messages.inbox_mark": [Case(WRITE_A, path={"urn": urn("A"), "item_id": messaging("A", "inbox")}, method="POST",
+                                 data={"action": "done"}),
+                            Case(every(403, admin=404, officer=404), path={"urn": urn("A"), "item_id": messaging("C", "inbox")},
+                                 method="POST",
+                                 data={"action": "done"})],
+    "messages.templates": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_C, path={"urn": urn("C")})],
+    "messages.template_defaults": [Case(WRITE_A, path={"urn": urn("A")}, method="POST")],
+    "messages.new_template": [Case(every(403, admin=200, officer=200), path={"urn": urn("A")}),
+                              Case(every(403, admin=400, officer=400), path={"urn": urn("A")}, method="POST",
+                                   data={"name": "x", "purpose": "general", "body": ""})],
+    "messages.template": [Case(SCHOOL_A, path={"urn": urn("A"), "name": messaging("A", "template")}),
+                          Case(every(404), path={"urn": urn("A"), "name": lambda w: "no_such_template"}),
+                          Case(every(403, admin=302, officer=302), path={"urn": urn("A"), "name": messaging("A", "template")},
+                               method="POST", data={"language": "en", "action": "save",
+                                                    "body": "Hello {parent_name}. Reply STOP to opt out"})],
+    "messages.opt_outs": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_C, path={"urn": urn("C")})],
+    # Twilio's webhooks: no session or CSRF, only Twilio's signature; unsigned posts are refused.
+    "twilio_webhooks.status": [Case(every(403, anonymous=403), method="POST")],
+    "twilio_webhooks.inbound": [Case(every(403, anonymous=403), method="POST")],
     "api_openapi": [Case(every(200, anonymous=200), api=True)],
     "schools_api.list_schools": [Case({**every(200), **API}, api=True)],
     "schools_api.get_school": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True),
