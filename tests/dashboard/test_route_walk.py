@@ -117,6 +117,7 @@ def messaging(key: str, what: str) -> Callable[[World], Any]:
         made = w.extra.setdefault("messaging", {})
         if key not in made:
             school = w.schools[key]
+            school.contact_phone = school.contact_phone or "+441632960001"  # templates name the school's phone
             ensure_default_templates(school)
             row = enqueue(OutgoingMessage(school_id=school.id, contact_id=None, phone="+447700900123",  # type: ignore[arg-type]
                                           body="Walker. Reply STOP to opt out", language="en", purpose="general",
@@ -138,7 +139,7 @@ SCHOOL_A = every(200)
 SCHOOL_B = every(200, head=404)
 SCHOOL_C = every(404, admin=200)
 MISSING = every(404)
-WRITE_A = every(403, admin=302, officer=302)  # a change at A: read roles 403, writers done
+DONE_A = every(403, admin=302, officer=302)  # a change at A: read roles 403, writers done
 API = {"anonymous": 401}
 WRITE_A = every(200, head=403, trust_lead=403)  # a form page of school A
 REFUSED_A = every(400, head=403, trust_lead=403)  # bad input posted to school A: refused, nothing changed
@@ -226,7 +227,7 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "messages.message": [Case(SCHOOL_A, path={"urn": urn("A"), "message_id": messaging("A", "message")}),
                          Case(SCHOOL_C, path={"urn": urn("C"), "message_id": messaging("C", "message")}),
                          Case(every(404), path={"urn": urn("A"), "message_id": messaging("C", "message")})],
-    "messages.cancel": [Case(WRITE_A, path={"urn": urn("A"), "message_id": messaging("A", "message")}, method="POST"),
+    "messages.cancel": [Case(DONE_A, path={"urn": urn("A"), "message_id": messaging("A", "message")}, method="POST"),
                         Case(every(404, admin=302), path={"urn": urn("C"), "message_id": messaging("C", "message")},
                              method="POST")],
     "messages.compose": [Case(every(403, admin=200, officer=200), path={"urn": urn("A")}),
@@ -240,13 +241,13 @@ EXPECTATIONS: dict[str, list[Case]] = {
                            path={"urn": lambda w: (messaging("A", "template")(w), urn("A")(w))[1]},
                            data={"template": "general", "v_date": "Monday 3 March"})],
     "messages.inbox": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_C, path={"urn": urn("C")})],
-    "messages.inbox_mark": [Case(WRITE_A, path={"urn": urn("A"), "item_id": messaging("A", "inbox")}, method="POST",
+    "messages.inbox_mark": [Case(DONE_A, path={"urn": urn("A"), "item_id": messaging("A", "inbox")}, method="POST",
                                  data={"action": "done"}),
                             Case(every(403, admin=404, officer=404), path={"urn": urn("A"), "item_id": messaging("C", "inbox")},
                                  method="POST",
                                  data={"action": "done"})],
     "messages.templates": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_C, path={"urn": urn("C")})],
-    "messages.template_defaults": [Case(WRITE_A, path={"urn": urn("A")}, method="POST")],
+    "messages.template_defaults": [Case(DONE_A, path={"urn": urn("A")}, method="POST")],
     "messages.new_template": [Case(every(403, admin=200, officer=200), path={"urn": urn("A")}),
                               Case(every(403, admin=400, officer=400), path={"urn": urn("A")}, method="POST",
                                    data={"name": "x", "purpose": "general", "body": ""})],
