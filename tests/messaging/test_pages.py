@@ -413,7 +413,7 @@ def test_messages_entry_in_the_bar_and_overview(app: Flask, world: World, office
     text = text_of(overview)
     assert overview.status_code == 200 and "Ash Primary 1 new replies at Ash Primary 0 1 problems" in text and "Birch Academy 0 0 0" in text
     nav = re.search(r'<nav class="site-nav".*?</nav>', html(overview), re.S).group(0)
-    assert re.findall(r">([A-Z][a-z]+(?: log)?)</a>", nav) == ["Schools", "Messages"]
+    assert "Messages" in re.findall(r">([A-Z][a-z]+(?: [a-z]+)*)</a>", nav)  # the full order: tests/dashboard/test_pages.py
     assert 'aria-current="page">Messages' in nav
     single = head.get("/messages")
     assert single.status_code == 302 and single.headers["Location"].endswith(f"/schools/{a.urn}/messages")
