@@ -48,10 +48,12 @@ TARGETS = [
     Target("schools list", "/schools", "session"),
     Target("school home", "/schools/{urn}", "session"),
     Target("account", "/account", "session"),
+    Target("school imports", "/schools/{urn}/imports", "session"),
     Target("api schools", "/api/v1/schools", "token"),
     Target("api school", "/api/v1/schools/{urn}", "token"),
     Target("api pupils page", "/api/v1/schools/{urn}/pupils?per_page=50", "token"),
     Target("api pupil (audited)", "/api/v1/pupils/{pupil_id}", "token"),
+    Target("api school imports", "/api/v1/schools/{urn}/imports", "token"),
 ]
 
 

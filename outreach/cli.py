@@ -17,10 +17,11 @@ def register_commands(app: Flask) -> None:
     from outreach.interventions.cli import interventions_cli, referrals_cli
     from outreach.messaging.content_cli import templates_cli
     from outreach.registers.cli import import_cli
+    from outreach.registers.upload_cli import imports_cli
     from outreach.schools.cli import schools_cli
 
     for command in (schools_cli, import_cli, report_cli, attendance_cli, demo_command, templates_cli, users_cli,
-                    interventions_cli, referrals_cli):
+                    interventions_cli, referrals_cli, imports_cli):
         app.cli.add_command(command)
 
 

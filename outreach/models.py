@@ -8,3 +8,4 @@ from outreach.core.accounts.models import ApiToken, LoginThrottle, User, user_sc
 from outreach.core.audit.models import AuditEvent, AuditEventPupil  # noqa: F401
 from outreach.interventions.models import (Intervention, InterventionPupil, Referral, ReferralEvent,  # noqa: F401
                                            ReferralReview, RuleMessage, RuleSettings, Task)
+from outreach.registers.upload_models import ImportUpload  # noqa: F401

@@ -18,3 +18,10 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(schools_pages)
     register_nav(app, "Schools", "schools.index", active_for=["schools."])
     app.register_blueprint(schools_api)
+
+    from outreach.registers.api import bp as imports_api
+    from outreach.registers.routes import bp as imports_pages
+
+    app.register_blueprint(imports_pages)
+    register_nav(app, "Imports", "imports.index", active_for=["imports."])
+    app.register_blueprint(imports_api)
