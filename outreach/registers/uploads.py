@@ -200,8 +200,9 @@ class ProgressWriter:
     """The importer's ``progress(done, total)`` callback: writes at most every
     ``PROGRESS_INTERVAL`` seconds (a 760,000-mark file reports every 5,000 rows)."""
 
-    def __init__(self, folder: Path, phase: str, interval: float = PROGRESS_INTERVAL):
-        self.folder, self.phase, self.interval = folder, phase, interval
+    def __init__(self, folder: Path, phase: str, interval: float | None = None):
+        self.folder, self.phase = folder, phase
+        self.interval = PROGRESS_INTERVAL if interval is None else interval
         self.last = 0.0
 
     def __call__(self, done: int, total: int | None) -> None:
