@@ -44,7 +44,7 @@ def test_officer_uploads_previews_and_confirms_a_register(page: Page, live_serve
     check_page(page, screenshots, "imports-school")
 
     page.get_by_label("What is in the file").select_option("registers")
-    page.get_by_label("File").set_input_files(str(csv))
+    page.get_by_label("File", exact=True).set_input_files(str(csv))
     page.get_by_role("button", name="Upload and check").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("week-45.csv")
     # The page refreshes itself until the worker has checked the file.
