@@ -92,6 +92,15 @@ def _upload(school: School, upload_id: int) -> ImportUpload:
     return row
 
 
+def _action_target(urn: str, upload_id: int) -> tuple[School, ImportUpload]:
+    """A button's school (write access) and upload, after its CSRF-carrying form is checked."""
+    school = require_school(current_user, urn, write=True)
+    row = _upload(school, upload_id)
+    if not ActionForm().validate_on_submit():
+        raise UserError("the form has expired: reload the page and try again")
+    return school, row
+
+
 @bp.get("/schools/<urn>/imports/uploads/<int:upload_id>")
 @login_required
 def upload_detail(urn: str, upload_id: int):  # type: ignore[no-untyped-def]
@@ -109,10 +118,7 @@ def upload_detail(urn: str, upload_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/schools/<urn>/imports/uploads/<int:upload_id>/confirm")
 @login_required
 def confirm(urn: str, upload_id: int):  # type: ignore[no-untyped-def]
-    school = require_school(current_user, urn, write=True)
-    row = _upload(school, upload_id)
-    if not ActionForm().validate_on_submit():
-        raise UserError("the form has expired: reload the page and try again")
+    school, row = _action_target(urn, upload_id)
     uploads.confirm(row, current_user)
     kick_inline_worker(current_app._get_current_object())  # type: ignore[attr-defined]
     flash("Import queued: this page shows its progress.", "success")
@@ -122,10 +128,7 @@ def confirm(urn: str, upload_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/schools/<urn>/imports/uploads/<int:upload_id>/cancel")
 @login_required
 def cancel(urn: str, upload_id: int):  # type: ignore[no-untyped-def]
-    school = require_school(current_user, urn, write=True)
-    row = _upload(school, upload_id)
-    if not ActionForm().validate_on_submit():
-        raise UserError("the form has expired: reload the page and try again")
+    school, row = _action_target(urn, upload_id)
     uploads.cancel(row, current_user)
     flash(f"Upload of {row.file_name} cancelled; nothing was imported.", "success")
     return redirect(url_for("imports.school", urn=school.urn))
