@@ -30,9 +30,9 @@ def test_shell_has_landmarks_skip_link_and_local_assets(app: Flask, world: World
 
 def test_navigation_follows_the_role(app: Flask, world: World) -> None:
     officer = signed_in_client(app, world.email("officer")).get("/schools").get_data(as_text=True)
-    assert nav_labels(officer) == ["Schools"]
+    assert nav_labels(officer) == ["Schools", "Imports"]
     admin = signed_in_client(app, world.email("admin")).get("/schools").get_data(as_text=True)
-    assert nav_labels(admin) == ["Schools", "Users", "Audit log"]
+    assert nav_labels(admin) == ["Schools", "Imports", "Users", "Audit log"]
     assert 'aria-current="page">Schools' in admin
 
 
