@@ -12,7 +12,7 @@ import threading
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from config.settings import env_bool
 from outreach.core.timeutil import utcnow
@@ -26,6 +26,22 @@ log = logging.getLogger(__name__)
 # transaction died with it, so nothing was half-written): it is queued again, up to MAX_ATTEMPTS.
 STALE_AFTER = timedelta(minutes=30)
 MAX_ATTEMPTS = 3
+# A checked upload nobody confirmed or cancelled: dropped (and its file deleted) after a week,
+# so pupil data does not sit on disk indefinitely.
+PREVIEW_KEPT_FOR = timedelta(days=7)
+
+
+def expire_old_previews() -> int:
+    """Cancel checked uploads left undecided for PREVIEW_KEPT_FOR; delete their files."""
+    old = list(db.session.scalars(select(ImportUpload).where(
+        ImportUpload.status.in_(("preview", "preview_failed")), ImportUpload.created_at < utcnow() - PREVIEW_KEPT_FOR)))
+    for upload in old:
+        upload.status, upload.finished_at = "cancelled", utcnow()
+        upload.problem = "not confirmed within a week: the upload was dropped"
+    db.session.commit()
+    for upload in old:
+        uploads.discard_file(upload)
+    return len(old)
 
 
 def requeue_stale() -> int:
@@ -49,6 +65,7 @@ def run_pending_imports(limit: int | None = None) -> int:
     """Run queued previews and imports, oldest first, until the queue is empty (or ``limit``
     steps have run). Returns the number of steps run."""
     requeue_stale()
+    expire_old_previews()
     done = 0
     while limit is None or done < limit:
         ids = uploads.queued_ids()

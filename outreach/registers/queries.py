@@ -21,7 +21,7 @@ def batches_stmt(school_id: int) -> Select[tuple[ImportBatch]]:
 
 def open_uploads(school_id: int, limit: int = 20) -> list[ImportUpload]:
     """Uploads still being checked, waiting for a decision, or being imported (newest first);
-    a failed preview stays listed until it is cancelled or a week passes."""
+    a checked upload stays listed until it is confirmed or cancelled (or dropped after a week)."""
     return list(db.session.scalars(select(ImportUpload).where(ImportUpload.school_id == school_id,
                                                               ImportUpload.status.in_(OPEN))
                                    .order_by(ImportUpload.id.desc()).limit(limit)))

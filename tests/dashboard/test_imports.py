@@ -276,6 +276,19 @@ def test_abandoned_steps_are_queued_again_then_failed(app: Flask, world: World) 
     assert jobs.requeue_stale() == 0 and fresh(upload_id).status == "importing"
 
 
+def test_undecided_previews_are_dropped_after_a_week(app: Flask, world: World, upload_dir: Path) -> None:
+    officer = signed_in_client(app, world.email("officer"))
+    old_id = upload_id_from(post_upload(officer, "100001", register_csv(world), name="old.csv"))
+    new_id = upload_id_from(post_upload(officer, "100001", register_csv(world), name="new.csv"))
+    jobs.run_pending_imports()
+    row = fresh(old_id)
+    row.created_at = utcnow() - timedelta(days=8)
+    db.session.commit()
+    assert jobs.expire_old_previews() == 1
+    assert fresh(old_id).status == "cancelled" and not (upload_dir / str(old_id)).exists()
+    assert fresh(new_id).status == "preview" and (upload_dir / str(new_id) / "upload.csv").exists()
+
+
 def test_progress_file_is_atomic_and_read_with_a_percentage(app: Flask, world: World, tmp_path: Path) -> None:
     upload = ImportUpload(id=5, school_id=world.schools["A"].id, kind="registers", file_name="x.csv",
                           stored_name="5/upload.csv", created_by="t")
