@@ -107,8 +107,14 @@ def kick_inline_worker(app: Flask) -> bool:
                     pass
         except Exception:  # noqa: BLE001 - the clock or the next upload will try again
             log.exception("inline import worker stopped")
+            return
         finally:
             _inline_lock.release()
+        # Work queued between the last look and the release found the lock held: look once more.
+        with app.app_context():
+            again = bool(uploads.queued_ids(limit=1))
+        if again:
+            kick_inline_worker(app)
 
     threading.Thread(target=work, name="inline-import-worker", daemon=True).start()
     return True
