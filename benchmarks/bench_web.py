@@ -57,6 +57,7 @@ TARGETS = [
     Target("messages inbox", "/schools/{urn}/messages/inbox", "session"),
     Target("messages templates", "/schools/{urn}/messages/templates", "session"),
     Target("messages opt-outs", "/schools/{urn}/messages/opt-outs", "session"),
+    Target("school imports", "/schools/{urn}/imports", "session"),
     Target("api schools", "/api/v1/schools", "token"),
     Target("api school", "/api/v1/schools/{urn}", "token"),
     Target("api pupils page", "/api/v1/schools/{urn}/pupils?per_page=50", "token"),
@@ -80,6 +81,7 @@ TARGETS = [
     Target("walking-bus rota (week)", "/walking-buses/{urn}/rota", "session"),
     Target("parent groups (school)", "/parent-groups/{urn}", "session"),
     Target("api walking-bus rota", "/api/v1/schools/{urn}/walking-bus/rota", "token"),
+    Target("api school imports", "/api/v1/schools/{urn}/imports", "token"),
 ]
 
 

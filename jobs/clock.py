@@ -17,7 +17,7 @@ standby and retries; a clock that loses it stops its scheduler and goes back to 
 
 Heavy work queued from the web (a large import, a digest sent again) is done here too, through
 ``PENDING_WORK``: functions polled every ``CLOCK_PENDING_SECONDS`` that each pick up their own
-pending rows, e.g. ``outreach.registers.jobs:run_pending_imports`` once imports queue rows.
+pending rows, e.g. ``outreach.registers.jobs:run_pending_imports`` for uploads from the Imports page.
 """
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ JOBS: tuple[JobSpec, ...] = (
 # how many it handled. Add one line per feature that queues heavy work from the web.
 PENDING_WORK: tuple[str, ...] = (
     "outreach.digests.jobs:send_pending",
-    # "outreach.registers.jobs:run_pending_imports",  (when the web import queues rows)
+    "outreach.registers.jobs:run_pending_imports",  # uploads from the Imports page: dry run, then the import
 )
 
 

@@ -19,13 +19,14 @@ def register_commands(app: Flask) -> None:
     from outreach.messaging.cli import sms_cli
     from outreach.messaging.content_cli import templates_cli
     from outreach.registers.cli import import_cli
+    from outreach.registers.upload_cli import imports_cli
     from outreach.schools.cli import schools_cli
     from outreach.parent_groups.cli import parent_groups_cli
     from outreach.walking_bus.cli import walking_bus_cli
 
     for command in (schools_cli, import_cli, report_cli, attendance_cli, demo_command, templates_cli, users_cli,
                     interventions_cli, referrals_cli, digest_cli, walking_bus_cli, parent_groups_cli,
-                    sms_cli):
+                    sms_cli, imports_cli):
         app.cli.add_command(command)
 
 

@@ -15,3 +15,4 @@ from outreach.walking_bus.models import (Ambassador, AmbassadorAbsence, RotaAssi
                                          WalkingBusWalk, WalkingBusWalkPupil)
 from outreach.parent_groups.models import (ParentGroup, ParentGroupAttendance, ParentGroupInvitation,  # noqa: F401
                                            ParentGroupMeeting, ParentGroupMember)
+from outreach.registers.upload_models import ImportUpload  # noqa: F401

@@ -32,6 +32,7 @@ def register_web(app: Flask) -> None:
     _register_interventions(app)
     _register_walking_buses(app)
     _register_messaging(app)
+    _register_imports(app)
 
 
 def _register_interventions(app: Flask) -> None:
@@ -76,3 +77,13 @@ def _register_messaging(app: Flask) -> None:
 
     app.register_blueprint(twilio_webhooks)  # signed by Twilio, CSRF-exempt; no page, no nav
     register_messaging_pages(app)  # /messages and /schools/<urn>/messages...; nav "Messages"
+
+
+def _register_imports(app: Flask) -> None:
+    from outreach.core.nav import register_nav
+    from outreach.registers.api import bp as imports_api
+    from outreach.registers.routes import bp as imports_pages
+
+    app.register_blueprint(imports_pages)
+    register_nav(app, "Imports", "imports.index", active_for=["imports."])
+    app.register_blueprint(imports_api)

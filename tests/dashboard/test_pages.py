@@ -30,10 +30,10 @@ def test_shell_has_landmarks_skip_link_and_local_assets(app: Flask, world: World
 
 def test_navigation_follows_the_role(app: Flask, world: World) -> None:
     officer = signed_in_client(app, world.email("officer")).get("/schools").get_data(as_text=True)
-    assert nav_labels(officer) == ["Today", "Tasks", "Schools", "Pupils", "Interventions", "Referrals", "Messages",
+    assert nav_labels(officer) == ["Today", "Tasks", "Schools", "Pupils", "Interventions", "Referrals", "Imports", "Messages",
                                    "Walking buses", "Parent groups", "What works here"]
     admin = signed_in_client(app, world.email("admin")).get("/schools").get_data(as_text=True)
-    assert nav_labels(admin) == ["Today", "Tasks", "Schools", "Pupils", "Interventions", "Referrals", "Messages",
+    assert nav_labels(admin) == ["Today", "Tasks", "Schools", "Pupils", "Interventions", "Referrals", "Imports", "Messages",
                                  "Walking buses", "Parent groups", "What works here", "Trust", "Users", "Audit log"]
     assert 'aria-current="page">Schools' in admin
 

@@ -133,6 +133,25 @@ def messaging(key: str, what: str) -> Callable[[World], Any]:
             made[key] = {"message": row.id, "inbox": item.id, "template": "general"}
         return made[key][what]
     return get
+def import_row(kind: str, key: str) -> Callable[[World], int]:
+    """An import batch ("batch") or a finished web upload ("upload") at school ``key``, made on
+    first use (a completed upload: confirming or cancelling it is a 400 for those who may write)."""
+    def make(w: World) -> int:
+        from outreach.extensions import db
+        from outreach.registers.models import ImportBatch
+        from outreach.registers.upload_models import ImportUpload
+
+        if f"{kind}-{key}" not in w.extra:
+            school_id = w.schools[key].id
+            row: Any = (ImportBatch(school_id=school_id, kind="registers", file_name="walk.csv", format="long",
+                                    status="completed") if kind == "batch" else
+                        ImportUpload(school_id=school_id, kind="registers", file_name="walk.csv", stored_name="x",
+                                     status="completed", created_by="walker"))
+            db.session.add(row)
+            db.session.commit()
+            w.extra[f"{kind}-{key}"] = row.id
+        return w.extra[f"{kind}-{key}"]
+    return make
 
 
 SCHOOL_A = every(200)
@@ -212,6 +231,39 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "digests.chart": [Case(SCHOOL_A, path={"urn": urn("A"), "week": digest_week("A")}),
                       Case(SCHOOL_C, path={"urn": urn("C"), "week": digest_week("C")}),
                       Case(MISSING, path={"urn": urn("missing"), "week": lambda w: "2026-W01"})],
+    "imports.index": [Case(every(200, head=302))],  # a one-school user goes straight to the school's imports
+    "imports.school": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_B, path={"urn": urn("B")}),
+                       Case(SCHOOL_C, path={"urn": urn("C")}), Case(MISSING, path={"urn": urn("missing")})],
+    # No file sent: write roles get the form back with its error (400); read roles may not upload.
+    "imports.upload": [Case(every(403, admin=400, officer=400), path={"urn": urn("A")}, method="POST"),
+                       Case(every(404, admin=400), path={"urn": urn("C")}, method="POST"),
+                       Case(every(404), path={"urn": urn("missing")}, method="POST")],
+    "imports.upload_detail": [
+        Case(SCHOOL_A, path={"urn": urn("A"), "upload_id": import_row("upload", "A")}),
+        Case(SCHOOL_C, path={"urn": urn("C"), "upload_id": import_row("upload", "C")}),
+        Case(every(404), path={"urn": urn("A"), "upload_id": import_row("upload", "C")}),  # another school's upload
+        Case(every(404), path={"urn": urn("A"), "upload_id": lambda w: 999_999})],
+    "imports.confirm": [Case(every(403, admin=400, officer=400), path={"urn": urn("A"), "upload_id": import_row("upload", "A")},
+                             method="POST"),
+                        Case(every(404, admin=400), path={"urn": urn("C"), "upload_id": import_row("upload", "C")}, method="POST")],
+    "imports.cancel": [Case(every(403, admin=400, officer=400), path={"urn": urn("A"), "upload_id": import_row("upload", "A")},
+                            method="POST"),
+                       # B with A's upload: no such upload at B (the trust lead may see B, but not change it).
+                       Case(every(404, trust_lead=403), path={"urn": urn("B"), "upload_id": import_row("upload", "A")},
+                            method="POST")],
+    "imports.batch": [Case(SCHOOL_A, path={"urn": urn("A"), "batch_id": import_row("batch", "A")}),
+                      Case(SCHOOL_B, path={"urn": urn("B"), "batch_id": import_row("batch", "B")}),
+                      Case(SCHOOL_C, path={"urn": urn("C"), "batch_id": import_row("batch", "C")}),
+                      Case(every(404), path={"urn": urn("B"), "batch_id": import_row("batch", "A")})],
+    "imports_api.list_imports": [Case({**SCHOOL_A, **API}, path={"urn": urn("A")}, api=True),
+                                 Case({**SCHOOL_C, **API}, path={"urn": urn("C")}, api=True),
+                                 Case({**MISSING, **API}, path={"urn": urn("missing")}, api=True)],
+    "imports_api.get_import": [Case({**SCHOOL_A, **API}, path={"batch_id": import_row("batch", "A")}, api=True),
+                               Case({**SCHOOL_B, **API}, path={"batch_id": import_row("batch", "B")}, api=True),
+                               Case({**SCHOOL_C, **API}, path={"batch_id": import_row("batch", "C")}, api=True),
+                               Case({**MISSING, **API}, path={"batch_id": lambda w: 999_999}, api=True)],
+    "imports_api.get_upload": [Case({**SCHOOL_A, **API}, path={"upload_id": import_row("upload", "A")}, api=True),
+                               Case({**SCHOOL_C, **API}, path={"upload_id": import_row("upload", "C")}, api=True)],
     "admin.users": [Case(admin_only())],
     "admin.user": [Case(admin_only(), path={"user_id": user_id("officer")}),
                    Case(every(403, admin=404), path={"user_id": lambda w: 999_999})],
