@@ -114,8 +114,8 @@ def import_registers(school: School | str, path: str | Path, *, format: str = "a
     except FormatError as exc:
         log_.add(exc.problem)
     except Exception:
+        stage.restore()  # first: on the connection the import holds, before rollback releases it
         db.session.rollback()  # the temporary tables go with the transaction
-        stage.restore()
         raise
     if not log_:
         stage.flush()
