@@ -40,16 +40,24 @@ class ImportBatch(db.Model):
 
 class Mark(db.Model):
     """One pupil, one date, one session, one code. The key is the session itself, so a
-    re-imported or corrected mark replaces the old one rather than sitting beside it."""
+    re-imported or corrected mark replaces the old one rather than sitting beside it.
+
+    Only ``pupil_id`` is a foreign key (ON DELETE CASCADE: a deleted pupil takes their marks).
+    ``school_id`` (a copy of the pupil's school, kept for index locality) and ``batch_id``
+    (provenance: the import that last wrote the mark) are plain columns on purpose: on PostgreSQL
+    each foreign key is a per-row trigger, and for a 750,000-mark first import those two cost
+    more than everything else together; the register importer is the only writer and sets both
+    from the school it holds the import lock for and the batch it created in the same transaction
+    (migration 0016_perf; docs/benchmarks.md "Register import")."""
 
     __tablename__ = "marks"
 
     pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     session: Mapped[str] = mapped_column(String(2), primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    school_id: Mapped[int] = mapped_column(Integer)  # = pupils.school_id; no foreign key, see above
     code: Mapped[str] = mapped_column(String(2))
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)  # import_batches.id; no foreign key
 
     # Rollup refreshes and the partial edge weeks of a date range read one school's marks for a
     # few days: (school_id, date) finds them without the school's whole history, and pupil_id and

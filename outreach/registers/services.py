@@ -114,6 +114,7 @@ def import_registers(school: School | str, path: str | Path, *, format: str = "a
     except FormatError as exc:
         log_.add(exc.problem)
     except Exception:
+        stage.restore()  # first: on the connection the import holds, before rollback releases it
         db.session.rollback()  # the temporary tables go with the transaction
         raise
     if not log_:
@@ -123,11 +124,13 @@ def import_registers(school: School | str, path: str | Path, *, format: str = "a
             log_.add(problem)
         log_.count += stage.duplicate_count - len(duplicates)
     if log_:
+        stage.restore()
         return batches.fail(report, log_, school_id=school_id, created_by=created_by, sha=sha)
 
     _merge(session, stage, school_id, batch.id, report)
     report.same_file_as = batches.same_file_batch(school_id, "registers", sha)
     stage.drop()
+    stage.restore()
     if dry_run:
         db.session.rollback()
         report.status = "dry_run"
@@ -336,6 +339,9 @@ class _Stage:
                                     field="code", value=other))
         return problems
 
+    def restore(self) -> None:
+        """Put back any connection setting the stage changed (on success and on failure)."""
+
     # dialect-specific
     def _create(self) -> None: ...
     def flush(self) -> None: ...
@@ -346,8 +352,16 @@ class _SqliteStage(_Stage):
     """A WITHOUT ROWID table keyed by session: rows arrive de-duplicated and in key order, and
     a second row for a session with a different code is kept aside (``other_code``) to report."""
 
+    # Page cache for the import's connection while it runs (KiB, SQLite's negative form). The
+    # default 2 MB thrashes once marks' (school_id, date, ...) index outgrows it: a year arrives
+    # pupil by pupil, so that index takes its entries in scattered places. Put back by restore().
+    CACHE_KIB = 65_536
+
     def _create(self) -> None:
         self.drop()
+        cursor = self.dbapi().execute("PRAGMA cache_size")
+        self._cache_size = cursor.fetchone()[0]
+        self.dbapi().execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
         self.session.execute(text(
             f"CREATE TEMP TABLE {STAGE} (pupil_id INTEGER NOT NULL, date TEXT NOT NULL, session TEXT NOT NULL, "
             "code TEXT NOT NULL, line INTEGER, other_code TEXT, other_line INTEGER, "
@@ -362,6 +376,12 @@ class _SqliteStage(_Stage):
             "ON CONFLICT (pupil_id, date, session) DO UPDATE SET other_code = excluded.code, "
             "other_line = excluded.line WHERE other_code IS NULL AND code <> excluded.code", self.buffer)
         self.buffer = []
+
+    def restore(self) -> None:
+        previous = getattr(self, "_cache_size", None)
+        if previous is not None:
+            self.dbapi().execute(f"PRAGMA cache_size = {int(previous)}")
+            self._cache_size = None
 
     def duplicates(self) -> list[Problem]:
         self.duplicate_count = self.session.execute(
