@@ -25,7 +25,7 @@ from alembic import op
 
 
 revision = "0016_perf"
-down_revision = "0011_walking_bus"
+down_revision = "0015_importsweb"
 branch_labels = None
 depends_on = None
 
