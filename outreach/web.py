@@ -74,6 +74,7 @@ def _register_walking_buses(app: Flask) -> None:
 def _register_messaging(app: Flask) -> None:
     from outreach.messaging.routes import register as register_messaging_pages
     from outreach.messaging.webhooks import bp as twilio_webhooks
+    import outreach.messaging.timeline  # noqa: F401 (registers the "messages" and "replies" timeline sources)
 
     app.register_blueprint(twilio_webhooks)  # signed by Twilio, CSRF-exempt; no page, no nav
     register_messaging_pages(app)  # /messages and /schools/<urn>/messages...; nav "Messages"
