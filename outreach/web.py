@@ -68,6 +68,8 @@ def _register_walking_buses(app: Flask) -> None:
     app.register_blueprint(parent_groups_pages)
     register_nav(app, "Parent groups", "parent_groups.index", active_for=["parent_groups."])
     app.register_blueprint(parent_groups_api)
+    import outreach.walking_bus.digest  # noqa: F401 (registers the digest's walking-bus section)
+
     register_walking_bus_replies()  # ambassadors' replies (CANT MON, DONE, COUNT 7) from the SMS webhook
 
 
