@@ -76,9 +76,11 @@ def reply_events(school_id: int, pupil_id: int) -> list[TimelineEvent]:
     for row, contact_name in db.session.execute(query):
         if not in_sql and not _holds(row.pupil_ids, pupil_id):
             continue
-        title = f"Reply from {contact_name or 'parent'}" + (" (dealt with)" if row.status == "done" else "")
+        done = f" (dealt with{f' by {row.handled_by}' if row.handled_by else ''})" if row.status == "done" else ""
+        title = f"Reply from {contact_name or 'parent'}{done}"
         detail = row.body if not row.summary else f"{row.body}\n{row.summary}"
-        events.append(TimelineEvent(aware(row.received_at), "reply", title, detail, row.handled_by,
+        # "by" is who acted; a reply is the family's, so it is left empty (the officer is in the title)
+        events.append(TimelineEvent(aware(row.received_at), "reply", title, detail, None,
                                     {"inbox_id": row.id, "status": row.status}))
     return events
 

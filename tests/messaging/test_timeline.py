@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask
+from sqlalchemy import select
 
 from outreach.extensions import db
 from outreach.interventions import queries
 from outreach.messaging import services
 from outreach.messaging.compose import OutgoingMessage
+from outreach.messaging.models import InboxMessage
+from outreach.messaging.staff_services import set_inbox_done
 from outreach.messaging.outbox import enqueue
 from outreach.schools.models import School
 from tests.dashboard.conftest import _fast_hashing, world  # noqa: F401 (fixtures)
@@ -68,6 +71,11 @@ def test_timeline_shows_messages_about_the_pupil_and_replies_linked_to_them(db) 
     assert [e.title for e in theirs] == ["Text to Mr Jones (not delivered): first day absence", "Reply from Mr Jones"]
     assert "no longer in use" in theirs[0].detail  # the error explained in words
     assert "Amira" not in " ".join(e.detail or "" for e in theirs)
+    # once an officer has dealt with the reply, the timeline says who (the reply itself is the family's)
+    [item] = db.session.scalars(select(InboxMessage).where(InboxMessage.phone == "+447700900111"))
+    set_inbox_done(school, item.id, True, by="Ms Office")
+    [reply] = queries.case_timeline(school.id, amira.id, sources=["replies"])
+    assert reply.title == "Reply from Mrs Khan (dealt with by Ms Office)" and reply.by is None
 
 
 def test_another_schools_messages_are_not_on_the_timeline(db) -> None:
