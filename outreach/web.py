@@ -68,12 +68,15 @@ def _register_walking_buses(app: Flask) -> None:
     app.register_blueprint(parent_groups_pages)
     register_nav(app, "Parent groups", "parent_groups.index", active_for=["parent_groups."])
     app.register_blueprint(parent_groups_api)
+    import outreach.walking_bus.digest  # noqa: F401 (registers the digest's walking-bus section)
+
     register_walking_bus_replies()  # ambassadors' replies (CANT MON, DONE, COUNT 7) from the SMS webhook
 
 
 def _register_messaging(app: Flask) -> None:
     from outreach.messaging.routes import register as register_messaging_pages
     from outreach.messaging.webhooks import bp as twilio_webhooks
+    import outreach.messaging.timeline  # noqa: F401 (registers the "messages" and "replies" timeline sources)
 
     app.register_blueprint(twilio_webhooks)  # signed by Twilio, CSRF-exempt; no page, no nav
     register_messaging_pages(app)  # /messages and /schools/<urn>/messages...; nav "Messages"

@@ -242,3 +242,34 @@ def test_feature_demo_modules_are_found_and_their_steps_run(app: Flask, tmp_path
         steps.unregister_demo_step("test feature rows")
         for name in ("outreach.demo_test_feature.demo", "outreach.demo_test_feature"):
             sys.modules.pop(name, None)
+
+
+def test_interventions_tasks_and_the_parent_group_steps_ran(loaded) -> None:
+    from outreach.attendance.queries import persistent_absence_list
+    from outreach.core.timeutil import academic_year_start
+    from outreach.interventions.models import Intervention, InterventionPupil, Task
+    from outreach.parent_groups.models import ParentGroup, ParentGroupMeeting, ParentGroupMember
+
+    summaries = dict(loaded.steps)
+    assert summaries["parent groups"].startswith("1 parent group, 8 members, 2 meetings")
+    assert "interventions logged" in summaries["interventions and tasks"]
+    names = [name for name, _ in loaded.steps]
+    assert names.index("parent groups") < names.index("interventions and tasks")
+    today = NOW.date()
+    [group] = db.session.scalars(select(ParentGroup))
+    primary = db.session.get(School, group.school_id)
+    assert (group.name, group.weekday, group.start_time.strftime("%H:%M"), primary.phase) == (
+        "Brew and Biscuits", 4, "08:45", "primary")
+    assert db.session.scalar(select(func.count()).select_from(ParentGroupMember)) == 8
+    meetings = list(db.session.scalars(select(ParentGroupMeeting).order_by(ParentGroupMeeting.date)))
+    assert [m.date.weekday() for m in meetings] == [4, 4, 4]
+    past = [m for m in meetings if m.date < today]
+    assert len(past) == 2 and all(m.attendance_recorded_at and m.attendees for m in past)
+    assert not meetings[-1].attendees and meetings[-1].date > today
+    for school in db.session.scalars(select(School)):
+        flagged = {p.pupil_id for p in persistent_absence_list(school.id, academic_year_start(today), today)}
+        rows = list(db.session.execute(select(Intervention.type, InterventionPupil.pupil_id).join(
+            InterventionPupil, InterventionPupil.intervention_id == Intervention.id).where(Intervention.school_id == school.id)))
+        assert flagged and {t for t, _ in rows} == {"first_day_call", "letter", "attendance_meeting"}, school.phase
+        assert {p for _, p in rows} <= flagged  # logged only for pupils in persistent absence
+        assert db.session.scalar(select(func.count()).select_from(Task).where(Task.school_id == school.id)) > 0
