@@ -203,11 +203,13 @@ class ProgressWriter:
     def __init__(self, folder: Path, phase: str, interval: float | None = None):
         self.folder, self.phase = folder, phase
         self.interval = PROGRESS_INTERVAL if interval is None else interval
-        self.last = 0.0
+        self.last: float | None = None  # the first report is always written
 
     def __call__(self, done: int, total: int | None) -> None:
+        # not "last = 0.0": the monotonic clock starts near zero at boot, so on a machine up for
+        # less than the interval the first report would be held back
         now = time.monotonic()
-        if now - self.last >= self.interval or (total is not None and done >= total):
+        if self.last is None or now - self.last >= self.interval or (total is not None and done >= total):
             write_progress(self.folder, self.phase, done, total)
             self.last = now
 
