@@ -19,6 +19,8 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable, Hashable, Iterable, TypeVar
 
+from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import select
 
 from outreach.attendance.models import FigureVersion
@@ -70,6 +72,21 @@ def cached(school_ids: Iterable[int], key: Hashable, compute: Callable[[], T], f
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
     return value
+
+
+def page_body(school_ids: Iterable[int], key: Hashable, template: str, context: Callable[[], dict[str, Any]]) -> Markup:
+    """The rendered body of a page, kept like any figure (same versions, date and age).
+
+    Rendering a 2,000-pupil school's overview or a page of its pupil list costs more than
+    computing its (already kept) figures; the body depends only on the school's figures and the
+    query, so it is rendered once per version and reused. It is rendered from the Jinja
+    environment directly, without Flask's context processors, so it cannot pick up anything
+    about the user looking at it (name, role, CSRF token): those belong to the page around it.
+    ``context`` is called only when the body is rendered."""
+    def render() -> Markup:
+        return Markup(current_app.jinja_env.get_template(template).render(**context()))
+
+    return cached(school_ids, ("page_body", template, key), render)
 
 
 def clear() -> None:

@@ -109,11 +109,16 @@ def today():  # type: ignore[no-untyped-def]
 def overview(urn: str):  # type: ignore[no-untyped-def]
     school = require_school(current_user, urn)
     _remember(school)
-    data = queries.school_overview(school, london_today())
-    return render_template("dashboard/overview.html", school=school, data=data,
-                           trend_svg=figures.trend_svg(data.trend, data.national_attendance),
-                           gaps_svg=figures.gaps_svg(data.gaps), pa_gaps_svg=figures.gaps_svg(data.gaps, "persistent_absence",
-                                                                                               chart_id="pa-gaps"))
+    today = london_today()
+
+    def context() -> dict[str, Any]:
+        data = queries.school_overview(school, today)
+        return {"school": school, "data": data, "trend_svg": figures.trend_svg(data.trend, data.national_attendance),
+                "gaps_svg": figures.gaps_svg(data.gaps),
+                "pa_gaps_svg": figures.gaps_svg(data.gaps, "persistent_absence", chart_id="pa-gaps")}
+
+    body = cache.page_body([school.id], ("overview", today), "dashboard/_overview_body.html", context)
+    return render_template("dashboard/overview.html", school=school, body=body)
 
 
 # --- pupils ------------------------------------------------------------------------------------
@@ -145,14 +150,20 @@ def _filtered(school: School) -> tuple[logic.PupilListQuery, list[Any], list[Any
 def pupils(urn: str):  # type: ignore[no-untyped-def]
     school = require_school(current_user, urn)
     _remember(school)
-    query, rows, shown, rng = _filtered(school)
     number = _page_number()
-    page = Page(shown[(number - 1) * PER_PAGE:number * PER_PAGE], number, PER_PAGE, len(shown))
-    flagged = sum(1 for r in rows if r.persistent_absence)
-    return render_template("dashboard/pupils.html", school=school, query=query, page=page, rng=rng,
-                           years=logic.year_groups(rows), regs=logic.reg_groups(rows), total=len(rows),
-                           flagged=flagged, sorts=logic.SORTS, flag_choices=logic.FLAGS, cohorts=logic.COHORTS,
-                           periods=logic.PERIODS, year_label=aq._year_label)
+
+    def context() -> dict[str, Any]:
+        query, rows, shown, rng = _filtered(school)
+        page = Page(shown[(number - 1) * PER_PAGE:number * PER_PAGE], number, PER_PAGE, len(shown))
+        return {"school": school, "query": query, "page": page, "rng": rng, "years": logic.year_groups(rows),
+                "regs": logic.reg_groups(rows), "total": len(rows),
+                "flagged": sum(1 for r in rows if r.persistent_absence), "sorts": logic.SORTS,
+                "flag_choices": logic.FLAGS, "cohorts": logic.COHORTS, "periods": logic.PERIODS,
+                "year_label": aq._year_label}
+
+    key = (logic.parse_pupil_query(request.args), number, london_today())
+    body = cache.page_body([school.id], key, "dashboard/_pupils_body.html", context)
+    return render_template("dashboard/pupils.html", school=school, body=body)
 
 
 EXPORT_COLUMNS = ("upn", "surname", "forename", "preferred_forename", "year_group", "reg_group", "fsm", "sen_status",

@@ -286,3 +286,20 @@ def test_kept_figures_follow_new_marks_at_once(app: Flask, world: World, reg: di
     year = aq.school_measures(school.id)
     assert after != before and f"{year.attendance_pct:.1f}%" in after
     assert name(good) in pupils(client, "?flag=pa")  # 28 of about 130 sessions missed now
+
+
+def test_kept_page_bodies_carry_nothing_of_the_user_who_first_saw_them(app: Flask, world: World,
+                                                                          reg: dict[str, Any]) -> None:
+    """The overview and pupil-list bodies are rendered once per figure version and reused for
+    everyone who may see the school: the header (name, role, sign-out token) must still be the
+    viewer's own, and the body the same for both."""
+    officer = signed_in_client(app, world.email("officer"))
+    head = signed_in_client(app, world.email("head"))
+    for path in ("/schools/100001/overview", "/schools/100001/pupils?sort=name"):
+        first = text(officer.get(path))
+        second = text(head.get(path))
+        assert world.email("officer") in first and world.email("officer") not in second
+        assert world.email("head") in second and world.email("head") not in first
+        body = lambda html: html.split('<main id="main"', 1)[1]  # noqa: E731
+        assert without_tokens(body(first)) == without_tokens(body(second))
+        assert CSRF_RE.search(first).group(1) != CSRF_RE.search(second).group(1)  # each their own session's
