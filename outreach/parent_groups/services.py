@@ -23,6 +23,7 @@ from outreach.messaging.quiet_hours_settings import policy_for_school
 from outreach.messaging.templates import DEFAULT_BODIES, choose_variant, normalise_language, school_values
 from outreach.parent_groups.models import (ParentGroup, ParentGroupAttendance, ParentGroupInvitation,
                                            ParentGroupMeeting, ParentGroupMember)
+from outreach.schools import closures
 from outreach.schools.models import Contact, Pupil, PupilContact, School
 from outreach.walking_bus.times import DAY_LABELS, short_date
 
@@ -136,14 +137,17 @@ def schedule_meeting(school: School, group_id: int, day: date, *, start_time: ti
 
 
 def ensure_meetings(school: School, group: ParentGroup, from_day: date, weeks: int = 3) -> int:
-    """Create the group's weekly meetings for the next ``weeks`` weeks (existing ones kept)."""
+    """Create the group's weekly meetings for the next ``weeks`` weeks (existing ones kept), but
+    none on a day the school is closed: a coffee morning in half term has nobody to meet (an
+    officer can still schedule one on such a day by hand)."""
     existing = set(db.session.scalars(select(ParentGroupMeeting.date).where(ParentGroupMeeting.group_id == group.id,
                                                                             ParentGroupMeeting.date >= from_day)))
     first = from_day + timedelta(days=(group.weekday - from_day.weekday()) % 7)
+    closed = closures.closed_days(school.id, first, first + timedelta(weeks=weeks))
     made = 0
     for i in range(weeks):
         day = first + timedelta(weeks=i)
-        if day not in existing:
+        if day not in existing and day not in closed:
             db.session.add(ParentGroupMeeting(school_id=school.id, group_id=group.id, date=day,
                                               start_time=group.start_time, place=group.place))
             made += 1

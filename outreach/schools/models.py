@@ -111,3 +111,21 @@ class PupilContact(db.Model):
 
     pupil: Mapped[Pupil] = relationship(back_populates="contact_links")
     contact: Mapped[Contact] = relationship(back_populates="pupil_links")
+
+
+class SchoolClosure(db.Model):
+    """Days the school is closed to pupils (a half term, a holiday, an INSET day, a snow day):
+    no walking bus runs and no weekly parent group meets then. Registers say the same after the
+    fact (no marks), but rotas and texts are planned ahead, so the dates must be known ahead."""
+
+    __tablename__ = "school_closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (CheckConstraint("last_day >= first_day", name="days"),)

@@ -17,6 +17,7 @@ from outreach.core.scoping import can_write, require_school, visible_schools
 from outreach.core.timeutil import london_today, week_start
 from outreach.extensions import db
 from outreach.messaging.quiet_hours import DAY_NAMES
+from outreach.schools import closures
 from outreach.schools.models import Contact, Pupil
 from outreach.walking_bus import forms, queries, services
 from outreach.walking_bus.models import CONSENT_METHODS, WalkingBusAlert, WalkingBusRoute
@@ -58,7 +59,27 @@ def school(urn: str):  # type: ignore[no-untyped-def]
                            alerts=queries.open_alerts(school.id), route_names=route_names, contacts=contacts,
                            texting={a.id: services.texting_problem(a) for a in ambassadors},
                            can_write=can_write(current_user, school), weekdays=WEEKDAYS, parse_days=parse_days,
-                           days_label=days_label, today=today, this_week=week_start(today))
+                           days_label=days_label, today=today, this_week=week_start(today),
+                           closures=closures.closures_of(school.id, from_day=today), describe_closure=closures.describe)
+
+
+@bp.post("/<urn>/closures")
+@login_required
+def add_closure(urn: str):  # type: ignore[no-untyped-def]
+    def act(school):  # type: ignore[no-untyped-def]
+        row = closures.add_closure(school, forms.day("first_day"), forms.day("last_day", required=False),
+                                   forms.text("reason", max_len=closures.MAX_REASON) or "", by=_by())
+        return f"Closure recorded ({closures.describe(row)}): no walks and no group meetings then."
+    return forms.change(urn, act, url_for("walking_bus.school", urn=urn) + "#closures-heading")
+
+
+@bp.post("/<urn>/closures/<int:closure_id>/delete")
+@login_required
+def delete_closure(urn: str, closure_id: int):  # type: ignore[no-untyped-def]
+    def act(school):  # type: ignore[no-untyped-def]
+        closures.delete_closure(school, closure_id)
+        return "Closure removed: walks on those days are back on the rota."
+    return forms.change(urn, act, url_for("walking_bus.school", urn=urn) + "#closures-heading")
 
 
 @bp.post("/<urn>/routes")

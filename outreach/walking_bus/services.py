@@ -20,13 +20,14 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from outreach.core.errors import NotFound, UserError
-from outreach.core.timeutil import LONDON, to_london, utcnow, week_start
+from outreach.core.timeutil import LONDON, london_today, to_london, utcnow, week_start
 from outreach.extensions import db
 from outreach.interventions.services import log_intervention
 from outreach.messaging.compose import OutgoingMessage, child_names, textable_phone
 from outreach.messaging.outbox import enqueue, enqueue_many, is_opted_out
 from outreach.messaging.quiet_hours import QuietHoursPolicy, _parse_time, next_allowed_send, parse_days as parse_week_days
 from outreach.messaging.quiet_hours_settings import policy_for_school
+from outreach.schools import closures
 from outreach.schools.models import Contact, Pupil, PupilContact, School
 from outreach.walking_bus import messages, rota as rota_logic
 from outreach.walking_bus.models import (CONSENT_METHODS, Ambassador, AmbassadorAbsence, RotaAssignment, RotaWeek,
@@ -284,6 +285,10 @@ def set_availability(school: School, ambassador_id: int, *, days: str | Iterable
 # --- the rota ----------------------------------------------------------------------------------
 
 def routes_running(school_id: int, day: date) -> list[WalkingBusRoute]:
+    """Routes that walk on ``day``: within their dates, on one of their days, and not on a day
+    the school is closed (half terms, INSET days: ``schools.closures``)."""
+    if closures.is_closed(school_id, day):
+        return []
     routes = db.session.scalars(select(WalkingBusRoute).where(
         WalkingBusRoute.school_id == school_id, WalkingBusRoute.start_date <= day,
         (WalkingBusRoute.end_date.is_(None)) | (WalkingBusRoute.end_date >= day)).order_by(WalkingBusRoute.id))
@@ -341,7 +346,7 @@ def _monday(day: date) -> date:
 
 
 def generate_rota(school: School, monday: date, *, by: str = "system", replace: bool = False,
-                  now: datetime | None = None) -> RotaResult:
+                  now: datetime | None = None, commit: bool = True) -> RotaResult:
     """Build (or top up) the rota for the week starting ``monday``.
 
     An existing week keeps its assignments, except ones that are no longer possible (the
@@ -389,8 +394,22 @@ def generate_rota(school: School, monday: date, *, by: str = "system", replace: 
     db.session.flush()
     _sync_gap_alerts(school.id, monday, result.gaps, now)
     notices = _change_notices(school, week, before, after, now) if not created else 0
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return RotaResult(week, result.gaps, changed, notices)
+
+
+@closures.on_change
+def _closure_changed(school: School, first: date, last: date) -> None:
+    """A closure was added or removed: rework every rota week already made that it touches and
+    that is not over. Walks on the closed days go (their ambassadors get a change notice if the
+    week's schedules went out); days that reopen are filled. In the closure's own transaction."""
+    today = london_today()
+    monday = week_start(max(first, today))
+    while monday <= last:
+        if get_week(school.id, monday) is not None:
+            generate_rota(school, monday, by="closure", commit=False)
+        monday += timedelta(days=7)
 
 
 def current_gaps(school_id: int, monday: date) -> list[rota_logic.Gap]:

@@ -133,6 +133,22 @@ def messaging(key: str, what: str) -> Callable[[World], Any]:
             made[key] = {"message": row.id, "inbox": item.id, "template": "general"}
         return made[key][what]
     return get
+def closure_row(key: str) -> Callable[[World], int]:
+    """A closure at school ``key`` (a week next summer), made on first use; "missing": an id no row has."""
+    def make(w: World) -> int:
+        from datetime import date
+
+        from outreach.schools import closures
+
+        if key == "missing":
+            return 2**31 - 2
+        if f"closure-{key}" not in w.extra:
+            w.extra[f"closure-{key}"] = closures.add_closure(w.schools[key], date(2027, 7, 26), date(2027, 7, 30),
+                                                              "Walker week", by="walker").id
+        return w.extra[f"closure-{key}"]
+    return make
+
+
 def import_row(kind: str, key: str) -> Callable[[World], int]:
     """An import batch ("batch") or a finished web upload ("upload") at school ``key``, made on
     first use (a completed upload: confirming or cancelling it is a 400 for those who may write)."""
@@ -465,6 +481,10 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "walking_bus.unassign": [Case(every(404, trust_lead=403, head=403), path={"urn": urn("A"), "assignment_id": wb("missing", "assignment")}, method="POST"),
                              Case(every(404, admin=303), path={"urn": urn("C"), "assignment_id": wb("C", "assignment")}, method="POST")],
     "walking_bus.resolve_alert": _post({"alert_id": _row("alert")}),
+    "walking_bus.add_closure": _post({}),
+    "walking_bus.delete_closure": [
+        Case(every(404, trust_lead=403, head=403), path={"urn": urn("A"), "closure_id": closure_row("missing")}, method="POST"),
+        Case(every(404, admin=303), path={"urn": urn("C"), "closure_id": closure_row("C")}, method="POST")],
     "walking_bus.save_check_in": _post({"route_id": _row("route")}),
     # Walking buses (API)
     "walking_bus_api.list_routes": _api(_school_cases()),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -273,3 +273,20 @@ def test_interventions_tasks_and_the_parent_group_steps_ran(loaded) -> None:
         assert flagged and {t for t, _ in rows} == {"first_day_call", "letter", "attendance_meeting"}, school.phase
         assert {p for _, p in rows} <= flagged  # logged only for pupils in persistent absence
         assert db.session.scalar(select(func.count()).select_from(Task).where(Task.school_id == school.id)) > 0
+
+
+def test_demo_schools_have_their_closures_from_today(loaded) -> None:
+    from outreach.schools.closures import closed_days, closures_of
+
+    assert dict(loaded.steps)["school closures"] == "9 closures at each of 3 schools"
+    names = [name for name, _ in loaded.steps]
+    assert names.index("school closures") < names.index("parent groups")
+    for school in db.session.scalars(select(School)):
+        rows = closures_of(school.id)
+        assert [(r.first_day, r.last_day, r.reason) for r in rows][:2] == [
+            (date(2026, 12, 21), date(2027, 1, 1), "Christmas holidays"), (date(2027, 1, 4), date(2027, 1, 4), "INSET day")]
+        # Exactly the weekdays the demo's own calendar has no pupils on, from today to the summer.
+        from outreach.demo.calendar import YEAR_2026_27, DayKind
+        span = [NOW.date() + timedelta(days=n) for n in range((YEAR_2026_27.end - NOW.date()).days + 1)]
+        expected = {d for d in span if d.weekday() < 5 and YEAR_2026_27.kind(d) is not DayKind.PUPIL}
+        assert {d for d in closed_days(school.id, NOW.date(), YEAR_2026_27.end) if d.weekday() < 5} == expected

@@ -156,3 +156,30 @@ def test_parent_group_pages(app, world: World) -> None:  # type: ignore[no-untyp
     _post(officer, f"/parent-groups/100001/meetings/{meetings[0].id}/invite", {"contact_ids": [str(mum.id)]})
     page = officer.get(f"/parent-groups/100001/meetings/{meetings[0].id}").get_data(as_text=True)
     assert "Ms Khan: texted" in page
+
+
+def test_officer_records_and_removes_a_closure_head_only_reads(app, world: World) -> None:  # type: ignore[no-untyped-def]
+    from outreach.schools.models import SchoolClosure
+
+    officer = signed_in_client(app, world.email("officer"))
+    first = week_start(london_today()) + timedelta(days=14)
+    r = _post(officer, "/walking-buses/100001/closures", {"reason": "Autumn half term", "first_day": first.isoformat(),
+                                                         "last_day": (first + timedelta(days=4)).isoformat()})
+    assert r.status_code == 303
+    page = officer.get(r.headers["Location"]).get_data(as_text=True)
+    assert f"Closure recorded (Autumn half term: {first:%a %-d %b} to" in page
+    assert page.count("Autumn half term:") == 2  # the message and the list
+    # Bad input: named, nothing recorded.
+    r = _post(officer, "/walking-buses/100001/closures", {"reason": "INSET", "first_day": "31/12/2026"})
+    page = officer.get(r.headers["Location"]).get_data(as_text=True)
+    assert "first day must be a date like 2026-03-02, got &#39;31/12/2026&#39;" in page
+    assert db.session.scalar(select(SchoolClosure.reason)) == "Autumn half term"
+    # The head sees the closures but no form, and may not remove one.
+    head = signed_in_client(app, world.email("head"))
+    page = head.get("/walking-buses/100001").get_data(as_text=True)
+    assert "Autumn half term:" in page and "Record closure" not in page
+    closure_id = db.session.scalar(select(SchoolClosure.id))
+    assert _post(head, f"/walking-buses/100001/closures/{closure_id}/delete", {}).status_code == 403
+    r = _post(officer, f"/walking-buses/100001/closures/{closure_id}/delete", {})
+    assert "Closure removed" in officer.get(r.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalar(select(SchoolClosure.id)) is None
