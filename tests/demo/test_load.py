@@ -269,7 +269,8 @@ def test_interventions_tasks_and_the_parent_group_steps_ran(loaded) -> None:
     for school in db.session.scalars(select(School)):
         flagged = {p.pupil_id for p in persistent_absence_list(school.id, academic_year_start(today), today)}
         rows = list(db.session.execute(select(Intervention.type, InterventionPupil.pupil_id).join(
-            InterventionPupil, InterventionPupil.intervention_id == Intervention.id).where(Intervention.school_id == school.id)))
+            InterventionPupil, InterventionPupil.intervention_id == Intervention.id).where(
+            Intervention.school_id == school.id, Intervention.type != "walking_bus_place")))  # the walking-bus step's
         assert flagged and {t for t, _ in rows} == {"first_day_call", "letter", "attendance_meeting"}, school.phase
         assert {p for _, p in rows} <= flagged  # logged only for pupils in persistent absence
         assert db.session.scalar(select(func.count()).select_from(Task).where(Task.school_id == school.id)) > 0
@@ -290,3 +291,32 @@ def test_demo_schools_have_their_closures_from_today(loaded) -> None:
         span = [NOW.date() + timedelta(days=n) for n in range((YEAR_2026_27.end - NOW.date()).days + 1)]
         expected = {d for d in span if d.weekday() < 5 and YEAR_2026_27.kind(d) is not DayKind.PUPIL}
         assert {d for d in closed_days(school.id, NOW.date(), YEAR_2026_27.end) if d.weekday() < 5} == expected
+
+
+def test_demo_walking_buses_run_with_places_ambassadors_rotas_and_check_ins(loaded) -> None:
+    from outreach.attendance.codes import Category, classify
+    from outreach.messaging.models import OutboxMessage
+    from outreach.registers.models import Mark
+    from outreach.walking_bus import services as wb
+    from outreach.walking_bus.models import (Ambassador, WalkingBusEnrolment, WalkingBusRoute, WalkingBusWalk,
+                                             WalkingBusWalkPupil)
+
+    summary = dict(loaded.steps)["walking buses"]
+    assert summary.startswith("2 walking bus routes,") and "6 ambassadors" in summary
+    routes = list(db.session.scalars(select(WalkingBusRoute).order_by(WalkingBusRoute.id)))
+    assert [r.name for r in routes] == ["Riverside Estate", "Park Road"]
+    assert {db.session.get(School, r.school_id).phase for r in routes} == {"primary"}
+    places = list(db.session.scalars(select(WalkingBusEnrolment)))
+    assert places and all(p.consent_by and p.consent_method == "written" and not p.notify_arrival for p in places)
+    assert db.session.scalar(select(func.count()).select_from(Ambassador)) == 6
+    this_week = wb.get_week(routes[0].school_id, wb.week_start(NOW.date()))
+    assert this_week is not None and wb.week_assignments(this_week)
+    # Every checked-in child was in school that morning by the register, and no SMS was queued by it.
+    walked = db.session.execute(select(WalkingBusWalk.date, WalkingBusWalkPupil.pupil_id).join(
+        WalkingBusWalkPupil, WalkingBusWalkPupil.walk_id == WalkingBusWalk.id)).all()
+    assert walked and all(d < NOW.date() for d, _ in walked)
+    for day, pupil_id in walked[:50]:
+        code = db.session.scalar(select(Mark.code).where(Mark.pupil_id == pupil_id, Mark.date == day, Mark.session == "AM"))
+        assert classify(code, day) is Category.PRESENT
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.purpose.like("walking_bus%"))) == 0
