@@ -7,6 +7,8 @@ steps follow through those features' own services, which commit for themselves.
 """
 from __future__ import annotations
 
+import os
+
 import time as _time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -261,7 +263,8 @@ def summary_lines(report: DemoReport) -> Iterable[str]:
     yield f"  message templates created: {report.templates}"
     for name, summary in report.steps:
         yield f"  {name}: {summary}"
-    yield "sign in at http://127.0.0.1:5000 with (local demo only):"
+    # scripts/run serves on $PORT (default 5000); the demo is loaded by the same shell
+    yield f"sign in at http://127.0.0.1:{os.environ.get('PORT') or 5000} with (local demo only):"
     for email, role, created in report.users:
         note = "" if created else "  (existed already: its password is unchanged)"
         yield f"  {role:<19} {email}{note}"
