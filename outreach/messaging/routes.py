@@ -13,8 +13,11 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
 from outreach.core import audit
+from outreach.core.accounts.decorators import roles_required
+from outreach.core.accounts.roles import Role
 from outreach.core.errors import NotFound, UserError
 from outreach.core.pagination import paginate
 from outreach.core.scoping import can_write, require_school, visible_schools_query
@@ -35,6 +38,7 @@ from outreach.messaging.templates import (
 from outreach.schools.models import Pupil, School
 
 bp = Blueprint("messages", __name__)
+MAX_SCHOOL_CHOICES = 500  # schools offered when passing an unmatched reply on
 
 PER_PAGE = 50
 _MINUTE = timedelta(minutes=1)
@@ -87,7 +91,42 @@ def index():  # type: ignore[no-untyped-def]
     page = paginate(visible_schools_query(current_user), _page_arg(), PER_PAGE)
     if page.total == 1 and page.page == 1:
         return redirect(url_for("messages.outbox", urn=page.items[0].urn))
-    return render_template("messaging/index.html", page=page, rows=queries.overview(page.items))
+    unmatched_new = (db.session.scalar(select(func.count()).select_from(staff_services.unmatched_query("new").subquery()))
+                     if current_user.role == Role.ADMIN else None)
+    return render_template("messaging/index.html", page=page, rows=queries.overview(page.items),
+                           unmatched_new=unmatched_new)
+
+
+# --- replies from unknown numbers (administrators) ---------------------------------------------
+
+@bp.get("/messages/unmatched")
+@roles_required(Role.ADMIN)
+def unmatched():  # type: ignore[no-untyped-def]
+    status = request.args.get("status", "new")
+    if status not in ("new", "done", "all"):
+        status = "new"
+    page = paginate(staff_services.unmatched_query(status), _page_arg(), PER_PAGE)
+    counts = {key: db.session.scalar(select(func.count()).select_from(staff_services.unmatched_query(key).subquery()))
+              for key in ("new", "done", "all")}
+    schools = list(db.session.scalars(select(School).order_by(School.name).limit(MAX_SCHOOL_CHOICES)))
+    return render_template("messaging/unmatched.html", page=page, status=status, counts=counts, schools=schools)
+
+
+@bp.post("/messages/unmatched/<int:item_id>")
+@roles_required(Role.ADMIN)
+def unmatched_action(item_id: int):  # type: ignore[no-untyped-def]
+    action = request.form.get("action", "done")
+    if action in ("done", "new"):
+        staff_services.set_unmatched_done(item_id, action == "done", by=_writer())
+        flash("Marked as done." if action == "done" else "Moved back to new replies.", "success")
+    elif action == "school":
+        school = require_school(current_user, request.form.get("urn", ""))
+        staff_services.send_unmatched_to_school(item_id, school, by=_writer())
+        flash(f"Passed to {school.name}'s inbox.", "success")
+    else:
+        raise UserError("choose done, new or a school")
+    back = request.form.get("back", "new")
+    return redirect(url_for("messages.unmatched", status=back if back in ("new", "done", "all") else "new"), code=303)
 
 
 # --- outbox -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from outreach.core.errors import NotFound, UserError
 from outreach.attendance.measures import is_severe_absence
@@ -152,5 +152,44 @@ def set_inbox_done(school: School, item_id: int, done: bool, *, by: str | None, 
             item.status, item.handled_by, item.handled_at = "done", by, now or utcnow()
     else:
         item.status, item.handled_by, item.handled_at = "new", None, None
+    db.session.commit()
+    return item
+
+
+# --- replies from numbers no school knows ---------------------------------------------------------
+
+def unmatched_query(status: str = "new") -> Select[tuple[InboxMessage]]:
+    """Replies from a number that is no school's contact (a parent's new phone, a wrong number),
+    newest first. Only an administrator sees them: nothing says which school they belong to."""
+    stmt = select(InboxMessage).where(InboxMessage.school_id.is_(None))
+    if status in ("new", "done"):
+        stmt = stmt.where(InboxMessage.status == status)
+    return stmt.order_by(InboxMessage.received_at.desc(), InboxMessage.id.desc())
+
+
+def _unmatched(item_id: int) -> InboxMessage:
+    item = db.session.scalar(select(InboxMessage).where(InboxMessage.id == item_id, InboxMessage.school_id.is_(None)))
+    if item is None:
+        raise NotFound("No such reply")
+    return item
+
+
+def set_unmatched_done(item_id: int, done: bool, *, by: str | None, now: datetime | None = None) -> InboxMessage:
+    item = _unmatched(item_id)
+    if done:
+        if item.status != "done":
+            item.status, item.handled_by, item.handled_at = "done", by, now or utcnow()
+    else:
+        item.status, item.handled_by, item.handled_at = "new", None, None
+    db.session.commit()
+    return item
+
+
+def send_unmatched_to_school(item_id: int, school: School, *, by: str) -> InboxMessage:
+    """An administrator who knows whose reply it is puts it in that school's inbox (as new), where
+    its officers can act on it; the summary says who moved it."""
+    item = _unmatched(item_id)
+    item.school_id, item.status, item.handled_by, item.handled_at = school.id, "new", None, None
+    item.summary = f"from a number the school does not have: passed on by {by}"[:300]
     db.session.commit()
     return item

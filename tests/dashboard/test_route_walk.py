@@ -290,6 +290,9 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "admin.revoke_token": [Case(admin_only(302), path={"token_id": lambda w: w.extra["token_id"]}, method="POST")],
     "audit.index": [Case(admin_only())],
     "messages.index": [Case(every(200, head=302))],  # one school: straight to its outbox
+    "messages.unmatched": [Case(admin_only())],
+    "messages.unmatched_action": [Case(every(403, admin=404), path={"item_id": const(2**31 - 2)},
+                                       method="POST")],
     "messages.outbox": [Case(SCHOOL_A, path={"urn": urn("A")}), Case(SCHOOL_B, path={"urn": urn("B")}),
                         Case(SCHOOL_C, path={"urn": urn("C")}), Case(MISSING, path={"urn": urn("missing")})],
     "messages.message": [Case(SCHOOL_A, path={"urn": urn("A"), "message_id": messaging("A", "message")}),

@@ -458,3 +458,28 @@ def test_a_bad_language_code_is_a_clear_400(world: World, officer: FlaskClient) 
                    {"language": "english please", "body": "Hi {parent_name}. Reply STOP to opt out"})
     assert refused.status_code == 400
     assert officer.get(f"/schools/{a.urn}/messages/templates/general?language=PL").status_code == 200
+
+
+def test_admin_sees_replies_from_unknown_numbers_and_passes_one_to_a_school(app: Flask, world: World,
+                                                                            officer: FlaskClient) -> None:
+    a = world.schools["A"]
+    receive_inbound("SM" + "5" * 32, "+447700900099", "This is Jade's mum, new phone. She is ill today")
+    receive_inbound("SM" + "6" * 32, "+447700900098", "sorry, wrong person")
+    assert officer.get("/messages/unmatched").status_code == 403
+    assert "unknown numbers" not in text_of(officer.get("/messages"))
+    admin = signed_in_client(app, world.email("admin"))
+    assert "2 new replies from unknown numbers" in text_of(admin.get("/messages"))
+    page = text_of(admin.get("/messages/unmatched"))
+    assert "Jade's mum" in unescape(page) and "sorry, wrong person" in page and "+447700900099" in page
+    jade, wrong = sorted(db.session.scalars(select(InboxMessage).where(InboxMessage.school_id.is_(None))),
+                         key=lambda i: i.phone, reverse=True)
+    done = post(admin, f"/messages/unmatched/{wrong.id}", {"action": "done"}, follow_redirects=True)
+    assert "Marked as done." in text_of(done) and "sorry, wrong person" not in text_of(done)
+    moved = post(admin, f"/messages/unmatched/{jade.id}", {"action": "school", "urn": a.urn}, follow_redirects=True)
+    assert f"Passed to {a.name}" in text_of(moved) and "No new replies from unknown numbers." in text_of(moved)
+    inbox = text_of(officer.get(f"/schools/{a.urn}/messages/inbox"))
+    assert "new phone" in inbox and "passed on by admin@example.org" in inbox
+    # Once at a school it is that school's: no longer the administrator's to move or mark.
+    assert post(admin, f"/messages/unmatched/{jade.id}", {"action": "done"}).status_code == 404
+    assert post(admin, f"/messages/unmatched/{wrong.id}", {"action": "school", "urn": "99999999"}).status_code == 404
+    assert post(admin, f"/messages/unmatched/{wrong.id}", {"action": "shred"}).status_code == 400
