@@ -147,6 +147,11 @@ def set_inbox_done(school: School, item_id: int, done: bool, *, by: str | None, 
     item = db.session.scalar(select(InboxMessage).where(InboxMessage.id == item_id, InboxMessage.school_id == school.id))
     if item is None:
         raise NotFound("No such reply")
+    return _mark(item, done, by, now)
+
+
+def _mark(item: InboxMessage, done: bool, by: str | None, now: datetime | None) -> InboxMessage:
+    """Done (who and when, kept from the first time) or back to new; commits."""
     if done:
         if item.status != "done":
             item.status, item.handled_by, item.handled_at = "done", by, now or utcnow()
@@ -175,14 +180,7 @@ def _unmatched(item_id: int) -> InboxMessage:
 
 
 def set_unmatched_done(item_id: int, done: bool, *, by: str | None, now: datetime | None = None) -> InboxMessage:
-    item = _unmatched(item_id)
-    if done:
-        if item.status != "done":
-            item.status, item.handled_by, item.handled_at = "done", by, now or utcnow()
-    else:
-        item.status, item.handled_by, item.handled_at = "new", None, None
-    db.session.commit()
-    return item
+    return _mark(_unmatched(item_id), done, by, now)
 
 
 def send_unmatched_to_school(item_id: int, school: School, *, by: str) -> InboxMessage:
