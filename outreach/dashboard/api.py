@@ -21,7 +21,7 @@ from outreach.core.errors import UserError
 from outreach.core.pagination import Page
 from outreach.core.scoping import require_row, require_school, require_trust
 from outreach.core.timeutil import academic_year_start, london_today
-from outreach.dashboard import logic, queries
+from outreach.dashboard import cache, logic, queries
 from outreach.dashboard.schemas import (
     CohortsSchema, PupilAttendanceQuerySchema, PupilAttendanceSchema, PupilMeasuresSchema, RangeQuerySchema,
     SchoolMeasuresSchema, TrendSchema, TrustComparisonSchema,
@@ -69,7 +69,10 @@ def school_measures(urn: str, query: dict[str, Any]) -> dict[str, Any]:
     figures for the school's phase. Default range: this academic year so far."""
     school = require_school(current_user, urn)
     rng = _range(query)
-    measures = _no_sessions(rng) if rng.empty else aq.school_measures(school.id, rng.start, rng.end)
+    # kept per process like the pages' figures (dashboard.cache): a client polling the year's
+    # figures recomputed them from every rollup on each call
+    measures = _no_sessions(rng) if rng.empty else cache.cached(
+        [school.id], ("school_measures", rng.start, rng.end), lambda: aq.school_measures(school.id, rng.start, rng.end))
     return {**_group(measures), "urn": school.urn, "reference": _reference(school)}
 
 

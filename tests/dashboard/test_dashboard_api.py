@@ -50,6 +50,26 @@ def test_school_measures_match_the_read_side_with_reference_figures(call, reg: d
     assert september["possible"] == 5 * 2 * 5  # five pupils, five days, two sessions
 
 
+def test_kept_measures_follow_a_rollup_write(call, reg: dict[str, Any]) -> None:
+    """The measures are kept per process; the rollup refresh every import runs bumps the school's
+    figure version, so the next call has the new figures."""
+    from outreach.attendance import rollups
+    from outreach.registers.models import Mark
+
+    before = ok(call("head", "/api/v1/schools/100001/measures"))
+    assert ok(call("head", "/api/v1/schools/100001/measures")) == before
+    days = [d for d in reg["days"] if d != reg["today"]][-5:]
+    db.session.query(Mark).filter(Mark.pupil_id == reg["good"].id, Mark.date.in_(days)).update(
+        {"code": "O"}, synchronize_session=False)
+    rollups.refresh(db.session, reg["school"].id, days[0], days[-1])
+    db.session.commit()
+    after = ok(call("head", "/api/v1/schools/100001/measures"))
+    assert after["unauthorised"] == before["unauthorised"] + 10
+    year = aq.school_measures(reg["school"].id)
+    assert (after["attendance_pct"], after["unauthorised"], after["persistent_absence_enrolments"]) == (
+        year.attendance_pct, year.unauthorised, year.persistent_absence_enrolments)
+
+
 def test_range_validation(call, reg: dict[str, Any]) -> None:
     for query, field in (("date_from=2026-13-01", "date_from"), ("date_from=1066-10-14", "date_from"),
                          ("date_to=9999-12-31", "date_to"), ("colour=red", "colour")):
