@@ -22,6 +22,14 @@ def test_marks_keep_only_the_pupil_foreign_key_with_cascade():
     assert (fks[0]["options"].get("ondelete") or "").upper() == "CASCADE"
 
 
+def test_marks_have_only_the_indexes_queries_read():
+    """Each index is paid on every mark an import writes: (school_id, date, ...) serves rollups and
+    date ranges, the partial N index the Today page and rules; none on batch_id (0017)."""
+    indexes = {ix["name"]: ix["column_names"] for ix in inspect(db.engine).get_indexes("marks")}
+    assert indexes == {"ix_marks_school_date": ["school_id", "date", "pupil_id", "code"],
+                       "ix_marks_school_n": ["school_id", "date", "pupil_id"]}
+
+
 def test_deleting_a_pupil_deletes_their_marks_in_the_database(tmp_path, school):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite here does not enforce foreign keys (no PRAGMA foreign_keys)")
