@@ -4,7 +4,7 @@ cost a trigger per row; SQLite's bigger page cache lasts only as long as the imp
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, text
 
 from outreach.extensions import db
 from outreach.registers.models import Mark
@@ -62,3 +62,15 @@ def test_sqlite_page_cache_is_put_back_after_the_import(tmp_path, school, cache_
     report = import_registers(school, write(tmp_path, "r.csv", long_csv(rows)))
     assert report.ok is ok
     assert cache_at_checkin and set(cache_at_checkin) == {default}
+
+
+@pytest.mark.parametrize("rows, ok", [(ROWS, True), ([(A, "2024-09-02", "AM", "?!")], False)])
+def test_postgres_work_mem_is_the_import_transaction_s_only(tmp_path, school, rows, ok):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("work_mem is PostgreSQL's")
+    show = "SHOW work_mem"
+    default = db.session.execute(text(show)).scalar()
+    db.session.commit()
+    report = import_registers(school, write(tmp_path, "r.csv", long_csv(rows)))
+    assert report.ok is ok
+    assert db.session.execute(text(show)).scalar() == default != "64MB"
