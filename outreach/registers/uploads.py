@@ -203,7 +203,9 @@ class ProgressWriter:
     def __init__(self, folder: Path, phase: str, interval: float | None = None):
         self.folder, self.phase = folder, phase
         self.interval = PROGRESS_INTERVAL if interval is None else interval
-        self.last = 0.0
+        # Never written yet: the first call writes. (Not 0.0: time.monotonic() counts from boot
+        # on Linux, so on a machine up for less than ``interval`` the first write was skipped.)
+        self.last = float("-inf")
 
     def __call__(self, done: int, total: int | None) -> None:
         now = time.monotonic()
