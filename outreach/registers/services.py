@@ -9,6 +9,10 @@ set-based statements in the same transaction: find the added and changed session
 the stage to ``marks``), record corrections in ``mark_changes``, upsert only those marks, and
 refresh the pupil-week rollups for the pupils and weeks touched. One transaction per file: on any
 error it is rolled back and only a ``failed`` ImportBatch row (with the errors) is written.
+
+A clean long CSV skips the Python loop: ``bulk.load`` has the database read the rows and checks
+each distinct value once (and writes a first import straight into ``marks``); it hands any file it
+cannot vouch for back to the streaming path here, which names every problem's line.
 """
 from __future__ import annotations
 
