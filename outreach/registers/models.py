@@ -48,7 +48,8 @@ class Mark(db.Model):
     each foreign key is a per-row trigger, and for a 750,000-mark first import those two cost
     more than everything else together; the register importer is the only writer and sets both
     from the school it holds the import lock for and the batch it created in the same transaction
-    (migration 0016_perf; docs/benchmarks.md "Register import")."""
+    (migration 0016_perf; docs/benchmarks.md "Register import"). ``batch_id`` has no index either:
+    no query reads marks by batch, and each index is paid on every mark written (0017)."""
 
     __tablename__ = "marks"
 
@@ -57,7 +58,8 @@ class Mark(db.Model):
     session: Mapped[str] = mapped_column(String(2), primary_key=True)
     school_id: Mapped[int] = mapped_column(Integer)  # = pupils.school_id; no foreign key, see above
     code: Mapped[str] = mapped_column(String(2))
-    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)  # import_batches.id; no foreign key
+    # import_batches.id; no foreign key, and no index: nothing reads marks by batch (0017)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
 
     # Rollup refreshes and the partial edge weeks of a date range read one school's marks for a
     # few days: (school_id, date) finds them without the school's whole history, and pupil_id and

@@ -4,7 +4,7 @@ cost a trigger per row; SQLite's bigger page cache lasts only as long as the imp
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, text
 
 from outreach.extensions import db
 from outreach.registers.models import Mark
@@ -20,6 +20,14 @@ def test_marks_keep_only_the_pupil_foreign_key_with_cascade():
     fks = inspect(db.engine).get_foreign_keys("marks")
     assert [(fk["constrained_columns"], fk["referred_table"]) for fk in fks] == [(["pupil_id"], "pupils")]
     assert (fks[0]["options"].get("ondelete") or "").upper() == "CASCADE"
+
+
+def test_marks_have_only_the_indexes_queries_read():
+    """Each index is paid on every mark an import writes: (school_id, date, ...) serves rollups and
+    date ranges, the partial N index the Today page and rules; none on batch_id (0017)."""
+    indexes = {ix["name"]: ix["column_names"] for ix in inspect(db.engine).get_indexes("marks")}
+    assert indexes == {"ix_marks_school_date": ["school_id", "date", "pupil_id", "code"],
+                       "ix_marks_school_n": ["school_id", "date", "pupil_id"]}
 
 
 def test_deleting_a_pupil_deletes_their_marks_in_the_database(tmp_path, school):
@@ -54,3 +62,15 @@ def test_sqlite_page_cache_is_put_back_after_the_import(tmp_path, school, cache_
     report = import_registers(school, write(tmp_path, "r.csv", long_csv(rows)))
     assert report.ok is ok
     assert cache_at_checkin and set(cache_at_checkin) == {default}
+
+
+@pytest.mark.parametrize("rows, ok", [(ROWS, True), ([(A, "2024-09-02", "AM", "?!")], False)])
+def test_postgres_work_mem_is_the_import_transaction_s_only(tmp_path, school, rows, ok):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("work_mem is PostgreSQL's")
+    show = "SHOW work_mem"
+    default = db.session.execute(text(show)).scalar()
+    db.session.commit()
+    report = import_registers(school, write(tmp_path, "r.csv", long_csv(rows)))
+    assert report.ok is ok
+    assert db.session.execute(text(show)).scalar() == default != "64MB"
