@@ -3,15 +3,18 @@
     .venv/bin/python -m benchmarks.bench_outbox [--db sqlite|postgresql|both] [--messages 10000]
                                                 [--rate 100] [--kills 2] [--no-validate]
 
-Builds a fresh database (SQLite in a temporary file; PostgreSQL ``outreach_bench_outbox`` on
-``BENCH_POSTGRES_SERVER``, default postgresql://postgres@127.0.0.1:5432, created if missing),
+Builds a fresh database (SQLite in a temporary file; PostgreSQL ``outreach_bench_outbox``, or
+``BENCH_OUTBOX_DB``, on ``BENCH_POSTGRES_SERVER``, default postgresql://postgres@127.0.0.1:5432,
+created if missing),
 enqueues ``--messages`` texts with distinct bodies, starts the fake Twilio on loopback (every
 request and response checked against Twilio's OpenAPI description unless ``--no-validate``) and
 runs the real sender as a subprocess (``outreach sms send --forever``) at ``--rate`` per second.
 It SIGKILLs the sender ``--kills`` times during the run (evenly spaced by messages accepted) and
 restarts it at once. At the end: throughput at the fake (accepted per second between the first
 and the last accept) as a share of the rate, duplicates (bodies accepted more than once) and
-losses (bodies never accepted, rows not ``sent``). Only loopback is contacted; bounded in time.
+losses (bodies never accepted, rows not ``sent``), and the most accepts the fake saw in any one
+second (a sliding window starting at each accept: the limit must hold there too, not only on
+average). Only loopback is contacted; bounded in time.
 """
 from __future__ import annotations
 
@@ -32,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PG_SERVER = os.environ.get("BENCH_POSTGRES_SERVER", "postgresql://postgres@127.0.0.1:5432")
-PG_DB = "outreach_bench_outbox"
+# Overridable so two people benchmarking on one server do not drop each other's database.
+PG_DB = os.environ.get("BENCH_OUTBOX_DB", "outreach_bench_outbox")
 PUBLIC_BASE = "https://outreach.example.org"
 SENDER_LOG = open(os.environ.get("BENCH_SENDER_LOG", os.devnull), "a")  # the senders' stderr
 
@@ -92,6 +96,22 @@ def status_counts(url: str) -> Counter:
     return counts
 
 
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most of ``times`` (sorted) in any half-open window ``[t, t + window)``."""
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while times[lo] <= t - window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+def longest_gap(times: list[float], start: float, end: float) -> float:
+    """The longest pause between consecutive ``times`` (sorted) that falls within ``[start, end]``."""
+    inside = [t for t in times if start <= t <= end]
+    return max((b - a for a, b in zip(inside, inside[1:])), default=float("nan"))
+
+
 def start_sender(url: str, fake, rate: float) -> subprocess.Popen:
     env = dict(os.environ, SECRET_KEY="bench", DATABASE_URL=url, TWILIO_ACCOUNT_SID=fake.account_sid,
                TWILIO_AUTH_TOKEN=fake.auth_token, TWILIO_FROM_NUMBER=fake.from_number,
@@ -117,7 +137,8 @@ def run(kind: str, messages: int, rate: float, kills: int, validate: bool) -> di
         kill_at = [messages * (k + 1) // (kills + 1) for k in range(kills)]
         started = time.monotonic()
         proc = start_sender(url, fake, rate)
-        restarts = []
+        restarts: list[int] = []
+        killed_at: list[float] = []
         deadline = started + messages / rate * 10 + 120
         try:
             while time.monotonic() < deadline:
@@ -127,6 +148,7 @@ def run(kind: str, messages: int, rate: float, kills: int, validate: bool) -> di
                     proc.send_signal(signal.SIGKILL)
                     proc.wait()
                     restarts.append(accepted)
+                    killed_at.append(time.monotonic())
                     proc = start_sender(url, fake, rate)
                 if accepted >= messages:
                     counts = status_counts(url)
@@ -160,6 +182,10 @@ def run(kind: str, messages: int, rate: float, kills: int, validate: bool) -> di
             "statuses": dict(counts), "span_seconds": round(span, 1), "wall_seconds": round(elapsed, 1),
             "throughput_per_second": round(throughput, 2), "share_of_limit": round(throughput / rate, 3),
             "share_of_limit_wall": round(messages / elapsed / rate, 3),
+            "max_per_second": max_in_window(times),
+            # Around each kill, the longest pause between two accepts (the restarted sender's
+            # start-up and reconcile): time the limit allowed but nothing was sent.
+            "restart_gap_seconds": [round(longest_gap(times, k - 1.0, k + 30.0), 2) for k in killed_at],
             "spec_errors": len(fake.spec_errors), "validated": validate,
             # CPU the senders (children, all three lives) and the fake (this process) used per message:
             # what 100 per second would need of a core, whatever else the machine is doing.
