@@ -5,14 +5,16 @@
 - how Twilio's message statuses map to an outbox row's, and which changes are allowed (a row
   never moves backwards: a late ``sent`` after ``delivered`` changes nothing);
 - the carrier keywords a family may reply with (STOP, START, HELP ...);
-- a token bucket that keeps the sender under the configured messages per second.
+- a rate limiter that keeps the sender at, and never over, the configured messages per second.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -125,9 +127,11 @@ def keyword(body: str) -> tuple[str, str] | None:
 class TokenBucket:
     """At most ``rate`` acquisitions per second on average, bursts of at most ``capacity``.
 
-    ``acquire`` blocks until a token is free. Tokens accrue continuously, so a sender that keeps
-    up sends at exactly ``rate`` per second however long each request takes. Thread-safe; the
-    clock and sleep functions are injectable for tests."""
+    ``acquire`` blocks until a token is free; ``delay``/``take`` are the same without blocking,
+    for a caller with other work to do meanwhile. Tokens accrue continuously against the clock
+    (not a sleep after each send), so a sender that keeps up sends at exactly ``rate`` per second
+    however long each request takes, and one that fell behind by less than ``capacity`` tokens
+    catches up. Thread-safe; the clock and sleep functions are injectable for tests."""
 
     def __init__(self, rate: float, capacity: float = 1.0, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -146,17 +150,97 @@ class TokenBucket:
         self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
         self._last = now
 
+    def delay(self) -> float:
+        """Seconds until a token is free (0.0: one is free now)."""
+        with self._lock:
+            self._refill()
+            # A hair of tolerance: 0.1 s x 10/s may add up to 0.99999999 tokens, and a wait
+            # of 1e-17 s would never move the clock on.
+            if self._tokens >= 1.0 - 1e-9:
+                return 0.0
+            return max((1.0 - self._tokens) / self.rate, 1e-6)
+
+    def take(self) -> None:
+        """Spend a token (call when ``delay()`` said 0)."""
+        with self._lock:
+            self._refill()
+            self._tokens = max(0.0, self._tokens - 1.0)
+
     def acquire(self) -> None:
         while True:
-            with self._lock:
-                self._refill()
-                # A hair of tolerance: 0.1 s x 10/s may add up to 0.99999999 tokens, and a wait
-                # of 1e-17 s would never move the clock on.
-                if self._tokens >= 1.0 - 1e-9:
-                    self._tokens = max(0.0, self._tokens - 1.0)
-                    return
-                wait = max((1.0 - self._tokens) / self.rate, 1e-6)
+            wait = self.delay()
+            if wait <= 0.0:
+                self.take()
+                return
             self._sleep(wait)
+
+
+class RateLimiter:
+    """The sender's limit: on average ``rate`` requests per second, and never more than ``rate``
+    (at least one) reaching the gateway in any one second, whatever the network does.
+
+    Two rules, because each alone is wrong. A token bucket of one token (what the sender had)
+    loses every moment the sender spends on other work (claiming the next batch, storing
+    answers): it cannot catch up, so 100/s became ~85/s. A bucket that banks more catches up,
+    but a bucket of ``C`` tokens lets ``rate + C`` through in a second. So the bucket banks up to
+    ``burst_seconds`` of sends (catch-up after a short stall), and a second rule caps any one
+    second: a request may start only while fewer than ``floor(rate)`` others are in flight or
+    finished less than a second ago.
+
+    That second rule counts requests by when they *finished*, not when they started, on purpose:
+    a request reaches the gateway somewhere between the two, and a slow one (a new connection,
+    a busy machine) arrives late, bunched with the next ones. Take any second at the gateway and
+    the request in it that started last: every other request in that second started before it
+    and finished after that second began, so within a second of its start; the rule allowed it
+    only with fewer than ``floor(rate)`` such requests. So the gateway never sees more than
+    ``floor(rate)`` in a second. The cost is the requests' latency: at full rate about
+    ``rate / (1 + latency)`` per second.
+
+    Use ``delay()`` (0.0: a request may start now), ``start()`` as it starts and ``finish()``
+    when it has ended, answered or not. The limit is per process (one sender runs; see
+    docs/messaging.md). Not thread-safe: the sender's main thread owns it."""
+
+    WINDOW = 1.0  # seconds
+
+    def __init__(self, rate: float, *, burst_seconds: float = 0.25, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.bucket = TokenBucket(rate, capacity=max(1.0, rate * burst_seconds), clock=clock, sleep=sleep)
+        self.per_window = max(1, math.floor(rate + 1e-9))
+        self.in_flight = 0
+        self._finished: deque[float] = deque()  # when recent requests ended, oldest first
+        self._clock = clock
+        self._sleep = sleep
+
+    def delay(self) -> float:
+        """Seconds until the next request may start (0.0: now; ``math.inf``: not before one in
+        flight finishes)."""
+        wait = self.bucket.delay()
+        now = self._clock()
+        while self._finished and self._finished[0] <= now - self.WINDOW:
+            self._finished.popleft()
+        busy = self.in_flight + len(self._finished) - self.per_window + 1
+        if busy > 0:
+            # The ``busy``-th oldest finish must leave the window first (in flight never do).
+            if busy > len(self._finished):
+                return math.inf
+            wait = max(wait, self._finished[busy - 1] + self.WINDOW - now)
+        return max(0.0, wait)
+
+    def start(self) -> None:
+        """A request starts (call when ``delay()`` said 0)."""
+        self.bucket.take()
+        self.in_flight += 1
+
+    def finish(self, at: float | None = None) -> None:
+        """A request that started has ended (answered, failed or timed out), ``at`` that moment
+        on this limiter's clock (by default now; never earlier than the request really ended,
+        or the guarantee above is lost)."""
+        self.in_flight = max(0, self.in_flight - 1)
+        ended = self._clock() if at is None else at
+        if not self._finished or ended >= self._finished[-1]:
+            self._finished.append(ended)
+        else:  # threads finish out of order: keep the times sorted
+            bisect.insort(self._finished, ended)
 
 
 def local_sid(moment: datetime, outbox_id: int) -> str:
