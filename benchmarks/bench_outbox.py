@@ -112,6 +112,18 @@ def longest_gap(times: list[float], start: float, end: float) -> float:
     return max((b - a for a, b in zip(inside, inside[1:])), default=float("nan"))
 
 
+def restart_phases(requests: list[tuple[str, str, float]], times: list[float], kill: float, next_kill: float) -> str:
+    """``up/reconciled/sending`` seconds after ``kill`` (see ``run``)."""
+    after = [(method, t) for method, _path, t in requests if kill < t < min(kill + 30, next_kill)]
+    if not after:
+        return "n/a"
+    up = after[0][1]
+    gets = [t for method, t in after if method == "GET"]
+    reconciled = gets[-1] if gets else up
+    sending = next((t for t in times if t > reconciled), float("nan"))
+    return f"{up - kill:.2f}/{reconciled - kill:.2f}/{sending - kill:.2f}"
+
+
 def start_sender(url: str, fake, rate: float) -> subprocess.Popen:
     env = dict(os.environ, SECRET_KEY="bench", DATABASE_URL=url, TWILIO_ACCOUNT_SID=fake.account_sid,
                TWILIO_AUTH_TOKEN=fake.auth_token, TWILIO_FROM_NUMBER=fake.from_number,
@@ -186,6 +198,10 @@ def run(kind: str, messages: int, rate: float, kills: int, validate: bool) -> di
             # Around each kill, the longest pause between two accepts (the restarted sender's
             # start-up and reconcile): time the limit allowed but nothing was sent.
             "restart_gap_seconds": [round(longest_gap(times, k - 1.0, k + 30.0), 2) for k in killed_at],
+            # Where each restart's time went, from the kill: the first request of the new sender
+            # (start-up done), its last reconcile question (GET) and its first accepted send.
+            "restart_phases": [restart_phases(fake.requests, times, k, nxt)
+                               for k, nxt in zip(killed_at, killed_at[1:] + [float("inf")])],
             "spec_errors": len(fake.spec_errors), "validated": validate,
             # CPU the senders (children, all three lives) and the fake (this process) used per message:
             # what 100 per second would need of a core, whatever else the machine is doing.
@@ -218,7 +234,7 @@ def main() -> None:
     ok = True
     for kind in kinds:
         result = run(kind, args.messages, args.rate, args.kills, not args.no_validate)
-        print(" ".join(f"{k}={v}" for k, v in result.items()), flush=True)
+        print(" ".join(f"{k}={v}".replace(" ", "") for k, v in result.items()), flush=True)
         ok &= result["duplicates"] == 0 and result["lost"] == 0 and result["rows_not_sent"] == 0
     sys.exit(0 if ok else 1)
 

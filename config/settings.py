@@ -86,6 +86,9 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         "TWILIO_FROM_NUMBER": env_str(env, "TWILIO_FROM_NUMBER"),
         "TWILIO_API_BASE_URL": env_str(env, "TWILIO_API_BASE_URL"),
         "SMS_RATE_PER_SECOND": env_float(env, "SMS_RATE_PER_SECOND", 1.0),
+        # How long after its start a request may still reach Twilio: the limiter counts it that
+        # long at most (outreach.messaging.delivery.RateLimiter).
+        "SMS_RATE_SLACK_SECONDS": env_float(env, "SMS_RATE_SLACK_SECONDS", 0.1),
         # The sender (docs/messaging.md): parallel requests, rows claimed at once, retries, and how
         # long a claim by a sender that stopped answering is honoured before it is reconciled.
         "SMS_SENDER_CONCURRENCY": env_int(env, "SMS_SENDER_CONCURRENCY", 4),

@@ -14,7 +14,6 @@ import math
 import re
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -177,70 +176,81 @@ class TokenBucket:
 
 class RateLimiter:
     """The sender's limit: on average ``rate`` requests per second, and never more than ``rate``
-    (at least one) reaching the gateway in any one second, whatever the network does.
+    (at least one) reaching the gateway in any one second.
 
     Two rules, because each alone is wrong. A token bucket of one token (what the sender had)
     loses every moment the sender spends on other work (claiming the next batch, storing
     answers): it cannot catch up, so 100/s became ~85/s. A bucket that banks more catches up,
     but a bucket of ``C`` tokens lets ``rate + C`` through in a second. So the bucket banks up to
-    ``burst_seconds`` of sends (catch-up after a short stall), and a second rule caps any one
-    second: a request may start only while fewer than ``floor(rate)`` others are in flight or
-    finished less than a second ago.
+    ``burst_seconds`` of sends (catch-up after a short stall), and a second rule caps every
+    second: a request may start only while fewer than ``floor(rate)`` others are *counted*,
+    where a request counts from its start until a second after it may have reached the gateway.
 
-    That second rule counts requests by when they *finished*, not when they started, on purpose:
-    a request reaches the gateway somewhere between the two, and a slow one (a new connection,
-    a busy machine) arrives late, bunched with the next ones. Take any second at the gateway and
-    the request in it that started last: every other request in that second started before it
-    and finished after that second began, so within a second of its start; the rule allowed it
-    only with fewer than ``floor(rate)`` such requests. So the gateway never sees more than
-    ``floor(rate)`` in a second. The cost is the requests' latency: at full rate about
-    ``rate / (1 + latency)`` per second.
+    When did it reach the gateway? Somewhere between its start and its end, and a slow one (a
+    new connection, a busy machine) arrives late, bunched with the next. So a request counts
+    until a second after ``min(end, start + slack_seconds)``: for a request that ended, its end
+    is certainly after its arrival; ``slack_seconds`` bounds how long after its start a request
+    still in flight (or slow to answer) may arrive. Take any second at the gateway and the
+    request in it that started last: every other request in that second started before it and
+    arrived (so is counted) less than a second before it started; the rule allowed it only with
+    fewer than ``floor(rate)`` counted. So the gateway never sees more than ``floor(rate)`` in a
+    second while requests arrive within ``slack_seconds`` of starting. The cost is the time a
+    request counts beyond its second: at full rate about ``rate / (1 + min(latency, slack))``
+    per second (on loopback ~1%; against Twilio's ~0.2 s answers at most ``slack_seconds``).
 
-    Use ``delay()`` (0.0: a request may start now), ``start()`` as it starts and ``finish()``
-    when it has ended, answered or not. The limit is per process (one sender runs; see
-    docs/messaging.md). Not thread-safe: the sender's main thread owns it."""
+    Use ``delay()`` (0.0: a request may start now), ``started = start()`` as it starts and
+    ``finish(started, at)`` when it has ended, answered or not. The limit is per process (one
+    sender runs; see docs/messaging.md). Not thread-safe: the sender's main thread owns it."""
 
     WINDOW = 1.0  # seconds
 
-    def __init__(self, rate: float, *, burst_seconds: float = 0.25, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, rate: float, *, burst_seconds: float = 0.25, slack_seconds: float = 0.1,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        if not (slack_seconds >= 0 and math.isfinite(slack_seconds)):
+            raise ValueError("slack_seconds must be a finite number of seconds, 0 or more")
         self.bucket = TokenBucket(rate, capacity=max(1.0, rate * burst_seconds), clock=clock, sleep=sleep)
         self.per_window = max(1, math.floor(rate + 1e-9))
-        self.in_flight = 0
-        self._finished: deque[float] = deque()  # when recent requests ended, oldest first
+        self.slack = slack_seconds
+        self._counted: list[float] = []  # sorted: until when (less WINDOW) each recent request counts
         self._clock = clock
         self._sleep = sleep
 
     def delay(self) -> float:
-        """Seconds until the next request may start (0.0: now; ``math.inf``: not before one in
-        flight finishes)."""
+        """Seconds until the next request may start (0.0: now)."""
         wait = self.bucket.delay()
         now = self._clock()
-        while self._finished and self._finished[0] <= now - self.WINDOW:
-            self._finished.popleft()
-        busy = self.in_flight + len(self._finished) - self.per_window + 1
-        if busy > 0:
-            # The ``busy``-th oldest finish must leave the window first (in flight never do).
-            if busy > len(self._finished):
-                return math.inf
-            wait = max(wait, self._finished[busy - 1] + self.WINDOW - now)
+        expired = bisect.bisect_right(self._counted, now - self.WINDOW)
+        if expired:
+            del self._counted[:expired]
+        busy = len(self._counted) - self.per_window + 1
+        if busy > 0:  # the ``busy`` that count longest-ago must stop counting first
+            wait = max(wait, self._counted[busy - 1] + self.WINDOW - now)
         return max(0.0, wait)
 
-    def start(self) -> None:
-        """A request starts (call when ``delay()`` said 0)."""
+    def start(self) -> float:
+        """A request starts (call when ``delay()`` said 0); returns its start for ``finish``."""
         self.bucket.take()
-        self.in_flight += 1
+        started = self._clock()
+        bisect.insort(self._counted, started + self.slack)
+        return started
 
-    def finish(self, at: float | None = None) -> None:
-        """A request that started has ended (answered, failed or timed out), ``at`` that moment
-        on this limiter's clock (by default now; never earlier than the request really ended,
-        or the guarantee above is lost)."""
-        self.in_flight = max(0, self.in_flight - 1)
+    def finish(self, started: float, at: float | None = None) -> None:
+        """The request that ``start`` returned ``started`` for has ended (answered, failed or
+        timed out), ``at`` that moment on this limiter's clock (default now; never earlier than
+        the real end). It then counts from its end, if that was sooner than the slack."""
         ended = self._clock() if at is None else at
-        if not self._finished or ended >= self._finished[-1]:
-            self._finished.append(ended)
-        else:  # threads finish out of order: keep the times sorted
-            bisect.insort(self._finished, ended)
+        if ended >= started + self.slack:
+            return
+        i = bisect.bisect_left(self._counted, started + self.slack)
+        if i < len(self._counted) and self._counted[i] == started + self.slack:
+            del self._counted[i]
+            bisect.insort(self._counted, ended)
+
+    def acquire(self) -> float:
+        """Block until a request may start, then ``start`` it."""
+        while (wait := self.delay()) > 0.0:
+            self._sleep(wait)
+        return self.start()
 
 
 def local_sid(moment: datetime, outbox_id: int) -> str:

@@ -25,7 +25,6 @@ Only the main thread touches the database; worker threads only make HTTP request
 from __future__ import annotations
 
 import logging
-import math
 import os
 import secrets
 import socket
@@ -65,6 +64,7 @@ _MARK_SENT = (update(_outbox)
 @dataclass(frozen=True)
 class SenderSettings:
     rate_per_second: float = 1.0
+    rate_slack_seconds: float = 0.1  # see delivery.RateLimiter
     concurrency: int = 4
     batch_size: int = 50
     max_attempts: int = 6
@@ -76,6 +76,7 @@ class SenderSettings:
     def from_app(cls, app: Flask) -> "SenderSettings":
         c = app.config
         return cls(rate_per_second=float(c.get("SMS_RATE_PER_SECOND", 1.0)),
+                   rate_slack_seconds=float(c.get("SMS_RATE_SLACK_SECONDS", 0.1)),
                    concurrency=max(1, int(c.get("SMS_SENDER_CONCURRENCY", 4))),
                    batch_size=max(1, int(c.get("SMS_BATCH_SIZE", 50))),
                    max_attempts=max(1, int(c.get("SMS_MAX_ATTEMPTS", 6))),
@@ -153,6 +154,9 @@ class Sender:
         self.settings = settings
         self.identity = identity or sender_identity()
         self._policies: dict[int, QuietHoursPolicy] = {}
+        # One limiter for this sender's life, not one per pass: a worker (``sms send --forever``)
+        # runs pass after pass, and a fresh limiter would forget the second just sent.
+        self.limiter = delivery.RateLimiter(settings.rate_per_second, slack_seconds=settings.rate_slack_seconds)
 
     # --- the pass ------------------------------------------------------------------------------
 
@@ -166,10 +170,9 @@ class Sender:
         rate limiter catches up the odd short stall without ever going over the rate."""
         report = SendReport()
         deadline = time.monotonic() + max_seconds
-        limiter = delivery.RateLimiter(self.settings.rate_per_second)
         self._policies = {}
         with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="sms") as pool:
-            pump = _Pump(self, pool, limiter, deadline, report, now)
+            pump = _Pump(self, pool, self.limiter, deadline, report, now)
             claiming = True
             while True:
                 if claiming and (report.throttled or time.monotonic() >= deadline):
@@ -467,7 +470,8 @@ class _Pump:
         self.pending: deque[_Row] = deque()
         self.in_flight: dict[Future, _Row] = {}
         self._answers: list[dict[str, Any]] = []
-        self._ended: dict[Future, float] = {}  # set by the worker threads
+        self._started: dict[Future, float] = {}  # the limiter's note of each request's start
+        self._ended: dict[Future, float] = {}  # when each ended: set by the worker threads
         self._last_flush = time.monotonic()
 
     def _note_end(self, future: Future) -> None:
@@ -494,15 +498,16 @@ class _Pump:
         if self._may_send():
             pause = self.limiter.delay()
             if pause <= 0.0:
-                self.limiter.start()
+                started = self.limiter.start()
                 row = self.pending.popleft()
                 future = self.pool.submit(self.sender.gateway.send, self.sender._request(row))
+                self._started[future] = started
                 # When the request ended, taken in the worker thread: the main thread may notice
                 # later (busy on the database), and the limiter counts from the true end.
                 future.add_done_callback(self._note_end)
                 self.in_flight[future] = row
             elif self.in_flight:
-                wait(list(self.in_flight), timeout=None if math.isinf(pause) else pause, return_when=FIRST_COMPLETED)
+                wait(list(self.in_flight), timeout=pause, return_when=FIRST_COMPLETED)
             else:
                 time.sleep(min(pause, COMMIT_INTERVAL))
             return True
@@ -516,7 +521,7 @@ class _Pump:
         sender, report = self.sender, self.report
         for future in futures:
             row = self.in_flight.pop(future)
-            self.limiter.finish(self._ended.pop(future, None))
+            self.limiter.finish(self._started.pop(future), self._ended.pop(future, None))
             moment = self._moment()
             try:
                 result = future.result()
