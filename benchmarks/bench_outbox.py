@@ -98,12 +98,20 @@ def status_counts(url: str) -> Counter:
 
 def max_in_window(times: list[float], window: float = 1.0) -> int:
     """The most of ``times`` (sorted) in any half-open window ``[t, t + window)``."""
-    best, lo = 0, 0
+    return busiest_windows(times, window)[0]
+
+
+def busiest_windows(times: list[float], window: float = 1.0, over: int | None = None) -> tuple[int, list[float]]:
+    """The most of ``times`` (sorted) in any window of ``window`` seconds, and where windows with
+    more than ``over`` end (seconds after the first time), to find what caused them."""
+    best, lo, where = 0, 0, []
     for hi, t in enumerate(times):
         while times[lo] <= t - window:
             lo += 1
         best = max(best, hi - lo + 1)
-    return best
+        if over is not None and hi - lo + 1 > over:
+            where.append(round(t - times[0], 2))
+    return best, where
 
 
 def longest_gap(times: list[float], start: float, end: float) -> float:
@@ -195,11 +203,13 @@ def run(kind: str, messages: int, rate: float, kills: int, validate: bool) -> di
             "throughput_per_second": round(throughput, 2), "share_of_limit": round(throughput / rate, 3),
             "share_of_limit_wall": round(messages / elapsed / rate, 3),
             "max_per_second": max_in_window(times),
+            "over_the_rate_at": busiest_windows(times, 1.0, int(rate))[1][:20],
             # Around each kill, the longest pause between two accepts (the restarted sender's
             # start-up and reconcile): time the limit allowed but nothing was sent.
             "restart_gap_seconds": [round(longest_gap(times, k - 1.0, k + 30.0), 2) for k in killed_at],
             # Where each restart's time went, from the kill: the first request of the new sender
             # (start-up done), its last reconcile question (GET) and its first accepted send.
+            "killed_at_seconds": [round(k - times[0], 2) for k in killed_at] if times else [],
             "restart_phases": [restart_phases(fake.requests, times, k, nxt)
                                for k, nxt in zip(killed_at, killed_at[1:] + [float("inf")])],
             "spec_errors": len(fake.spec_errors), "validated": validate,

@@ -184,19 +184,21 @@ class RateLimiter:
     but a bucket of ``C`` tokens lets ``rate + C`` through in a second. So the bucket banks up to
     ``burst_seconds`` of sends (catch-up after a short stall), and a second rule caps every
     second: a request may start only while fewer than ``floor(rate)`` others are *counted*,
-    where a request counts from its start until a second after it may have reached the gateway.
+    where a request counts from its start until a second after it reached the gateway.
 
-    When did it reach the gateway? Somewhere between its start and its end, and a slow one (a
-    new connection, a busy machine) arrives late, bunched with the next. So a request counts
-    until a second after ``min(end, start + slack_seconds)``: for a request that ended, its end
-    is certainly after its arrival; ``slack_seconds`` bounds how long after its start a request
-    still in flight (or slow to answer) may arrive. Take any second at the gateway and the
-    request in it that started last: every other request in that second started before it and
-    arrived (so is counted) less than a second before it started; the rule allowed it only with
-    fewer than ``floor(rate)`` counted. So the gateway never sees more than ``floor(rate)`` in a
-    second while requests arrive within ``slack_seconds`` of starting. The cost is the time a
-    request counts beyond its second: at full rate about ``rate / (1 + min(latency, slack))``
-    per second (on loopback ~1%; against Twilio's ~0.2 s answers at most ``slack_seconds``).
+    When did it reach the gateway? Somewhere between its start and its end: a slow one (a busy
+    machine at either end, a new connection) arrives late, bunched with the next. So a request
+    counts until a second after its end, which is certainly after its arrival. Take any second
+    at the gateway and the request in it that started last: every other request in that second
+    started before it and arrived (so still counted) less than a second before it started; the
+    rule allowed it only with fewer than ``floor(rate)`` counted. So the gateway never sees more
+    than ``floor(rate)`` in a second. The price is the requests' latency: at full rate about
+    ``rate / (1 + latency)`` per second (on loopback ~1%).
+
+    Against a distant gateway (Twilio answers in ~0.2 s) that price may be cut with
+    ``slack_seconds``: a request then counts until a second after ``min(end, start + slack)``,
+    which holds the guarantee only while requests arrive within ``slack_seconds`` of starting.
+    The default (infinite) assumes nothing.
 
     Use ``delay()`` (0.0: a request may start now), ``started = start()`` as it starts and
     ``finish(started, at)`` when it has ended, answered or not. The limit is per process (one
@@ -204,10 +206,10 @@ class RateLimiter:
 
     WINDOW = 1.0  # seconds
 
-    def __init__(self, rate: float, *, burst_seconds: float = 0.25, slack_seconds: float = 0.1,
+    def __init__(self, rate: float, *, burst_seconds: float = 0.25, slack_seconds: float = math.inf,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
-        if not (slack_seconds >= 0 and math.isfinite(slack_seconds)):
-            raise ValueError("slack_seconds must be a finite number of seconds, 0 or more")
+        if not slack_seconds >= 0:  # NaN too
+            raise ValueError("slack_seconds must be a number of seconds, 0 or more")
         self.bucket = TokenBucket(rate, capacity=max(1.0, rate * burst_seconds), clock=clock, sleep=sleep)
         self.per_window = max(1, math.floor(rate + 1e-9))
         self.slack = slack_seconds

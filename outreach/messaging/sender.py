@@ -6,7 +6,9 @@ One pass (``Sender.run``, called by the clock every minute through ``jobs.send_d
    ``SMS_CLAIM_LEASE_SECONDS``, or its process is gone from this host) or whose last attempt got
    no answer (timeout): ask the gateway whether the message is already there (Twilio: list the
    number's messages, newest first, since the claim; match the exact body and a SID no row owns).
-   Found: store the SID, ``sent``. Not found: it was never accepted, send it.
+   Found: store the SID, ``sent``. Not found: it was never accepted, send it. Only with none of
+   this sender's own requests in flight (an unanswered one could pass for the orphan); several
+   numbers are asked about at once, one number's rows one after another.
 2. **Claim** a batch of due rows (``scheduled``, ``not_before`` and ``next_attempt_at`` passed):
    on PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED`` then an UPDATE of those rows in the same
    transaction, so concurrent senders never take the same row and never wait for each other; on
@@ -15,16 +17,20 @@ One pass (``Sender.run``, called by the clock every minute through ``jobs.send_d
 3. **Check again** at send time: an opted-out number is ``blocked``; a row whose time falls in
    its school's quiet hours (enqueued directly, or held back by retries) is deferred to the next
    allowed time; a direct reply to a text just received is exempt.
-4. **Send** at the configured rate (a token bucket; a few requests in flight at once, so Twilio's
-   latency does not cap the rate) and store the answers: each row's SID and ``sent`` together,
-   or its error, committed in small groups at most ``COMMIT_INTERVAL`` apart. 429, 5xx and 30003 are retried with exponential backoff;
-   permanent errors fail the row, and a bad number is marked on the contact.
+4. **Send** at the configured rate (``delivery.RateLimiter``: catches up short stalls, never more
+   than the rate reaching the gateway in any second; a few requests in flight at once, so
+   Twilio's latency does not cap the rate) and store the answers: each row's SID and ``sent``
+   together, or its error, committed in groups (one executemany) at most ``COMMIT_INTERVAL``
+   apart. The next batch is claimed while the last requests of this one are in flight. 429, 5xx
+   and 30003 are retried with exponential backoff; permanent errors fail the row, and a bad
+   number is marked on the contact.
 
 Only the main thread touches the database; worker threads only make HTTP requests.
 """
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import socket
@@ -64,7 +70,7 @@ _MARK_SENT = (update(_outbox)
 @dataclass(frozen=True)
 class SenderSettings:
     rate_per_second: float = 1.0
-    rate_slack_seconds: float = 0.1  # see delivery.RateLimiter
+    rate_slack_seconds: float = math.inf  # see delivery.RateLimiter
     concurrency: int = 4
     batch_size: int = 50
     max_attempts: int = 6
@@ -76,7 +82,7 @@ class SenderSettings:
     def from_app(cls, app: Flask) -> "SenderSettings":
         c = app.config
         return cls(rate_per_second=float(c.get("SMS_RATE_PER_SECOND", 1.0)),
-                   rate_slack_seconds=float(c.get("SMS_RATE_SLACK_SECONDS", 0.1)),
+                   rate_slack_seconds=float(c.get("SMS_RATE_SLACK_SECONDS", math.inf)),
                    concurrency=max(1, int(c.get("SMS_SENDER_CONCURRENCY", 4))),
                    batch_size=max(1, int(c.get("SMS_BATCH_SIZE", 50))),
                    max_attempts=max(1, int(c.get("SMS_MAX_ATTEMPTS", 6))),
