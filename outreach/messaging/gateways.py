@@ -123,6 +123,11 @@ class TwilioGateway:
         self.api_base_url = api_base_url.rstrip("/") if api_base_url else None
         self.timeout = timeout
         self._local = threading.local()
+        # The twilio package and the Messages API modules it loads lazily take ~0.1-0.3 s to
+        # import. Here, not in the first send: a request must reach Twilio soon after the
+        # sender's rate limiter let it start (see delivery.RateLimiter), and the first ones
+        # would otherwise wait for the imports.
+        self._client().api.v2010.account.messages  # noqa: B018
 
     def _client(self):
         client = getattr(self._local, "client", None)

@@ -6,7 +6,9 @@ One pass (``Sender.run``, called by the clock every minute through ``jobs.send_d
    ``SMS_CLAIM_LEASE_SECONDS``, or its process is gone from this host) or whose last attempt got
    no answer (timeout): ask the gateway whether the message is already there (Twilio: list the
    number's messages, newest first, since the claim; match the exact body and a SID no row owns).
-   Found: store the SID, ``sent``. Not found: it was never accepted, send it.
+   Found: store the SID, ``sent``. Not found: it was never accepted, send it. Only with none of
+   this sender's own requests in flight (an unanswered one could pass for the orphan); several
+   numbers are asked about at once, one number's rows one after another.
 2. **Claim** a batch of due rows (``scheduled``, ``not_before`` and ``next_attempt_at`` passed):
    on PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED`` then an UPDATE of those rows in the same
    transaction, so concurrent senders never take the same row and never wait for each other; on
@@ -15,16 +17,20 @@ One pass (``Sender.run``, called by the clock every minute through ``jobs.send_d
 3. **Check again** at send time: an opted-out number is ``blocked``; a row whose time falls in
    its school's quiet hours (enqueued directly, or held back by retries) is deferred to the next
    allowed time; a direct reply to a text just received is exempt.
-4. **Send** at the configured rate (a token bucket; a few requests in flight at once, so Twilio's
-   latency does not cap the rate) and store the answers: each row's SID and ``sent`` together,
-   or its error, committed in small groups at most ``COMMIT_INTERVAL`` apart. 429, 5xx and 30003 are retried with exponential backoff;
-   permanent errors fail the row, and a bad number is marked on the contact.
+4. **Send** at the configured rate (``delivery.RateLimiter``: catches up short stalls, never more
+   than the rate reaching the gateway in any second; a few requests in flight at once, so
+   Twilio's latency does not cap the rate) and store the answers: each row's SID and ``sent``
+   together, or its error, committed in groups (one executemany) at most ``COMMIT_INTERVAL``
+   apart. The next batch is claimed while the last requests of this one are in flight. 429, 5xx
+   and 30003 are retried with exponential backoff; permanent errors fail the row, and a bad
+   number is marked on the contact.
 
 Only the main thread touches the database; worker threads only make HTTP requests.
 """
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import socket
@@ -36,12 +42,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from outreach.core.timeutil import ensure_utc, utcnow
 from outreach.extensions import db
 from outreach.messaging import delivery
-from outreach.messaging.gateways import Gateway, GatewayError, SendRequest, SendResult, gateway_for
+from outreach.messaging.gateways import Gateway, GatewayError, RemoteMessage, SendRequest, SendResult, gateway_for
 from outreach.messaging.models import OptOut, OutboxMessage
 from outreach.messaging.quiet_hours import QuietHoursPolicy, is_allowed, next_allowed_send
 
@@ -50,10 +56,21 @@ log = logging.getLogger(__name__)
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 COMMIT_INTERVAL = 0.1  # seconds: the longest a gateway's answer waits to be stored
 
+_outbox = OutboxMessage.__table__
+# A gateway's answer on its row, for many rows in one executemany: the SID and ``sent`` together,
+# only if the row is still queued and ours.
+_MARK_SENT = (update(_outbox)
+              .where(_outbox.c.id == bindparam("b_id"), _outbox.c.status == "queued",
+                     _outbox.c.claimed_by == bindparam("b_owner"))
+              .values(status="sent", twilio_sid=bindparam("b_sid"), twilio_status=bindparam("b_twilio_status"),
+                      sent_at=bindparam("b_now"), error_code=None, error_message=None, next_attempt_at=None,
+                      updated_at=bindparam("b_now")))
+
 
 @dataclass(frozen=True)
 class SenderSettings:
     rate_per_second: float = 1.0
+    rate_slack_seconds: float = math.inf  # see delivery.RateLimiter
     concurrency: int = 4
     batch_size: int = 50
     max_attempts: int = 6
@@ -65,6 +82,7 @@ class SenderSettings:
     def from_app(cls, app: Flask) -> "SenderSettings":
         c = app.config
         return cls(rate_per_second=float(c.get("SMS_RATE_PER_SECOND", 1.0)),
+                   rate_slack_seconds=float(c.get("SMS_RATE_SLACK_SECONDS", math.inf)),
                    concurrency=max(1, int(c.get("SMS_SENDER_CONCURRENCY", 4))),
                    batch_size=max(1, int(c.get("SMS_BATCH_SIZE", 50))),
                    max_attempts=max(1, int(c.get("SMS_MAX_ATTEMPTS", 6))),
@@ -142,31 +160,56 @@ class Sender:
         self.settings = settings
         self.identity = identity or sender_identity()
         self._policies: dict[int, QuietHoursPolicy] = {}
+        # One limiter for this sender's life, not one per pass: a worker (``sms send --forever``)
+        # runs pass after pass, and a fresh limiter would forget the second just sent.
+        self.limiter = delivery.RateLimiter(settings.rate_per_second, slack_seconds=settings.rate_slack_seconds)
 
     # --- the pass ------------------------------------------------------------------------------
 
     def run(self, now: datetime | None = None, *, max_seconds: float = 50.0, until_empty: bool = True) -> SendReport:
         """Send what is due, batch after batch, until nothing is due or ``max_seconds`` have
         passed (the clock calls this every minute; one pass must not run into the next).
-        ``now`` fixes the time for tests; by default each batch uses the current time."""
+        ``now`` fixes the time for tests; by default each batch uses the current time.
+
+        The next batch is claimed while the last few requests of this one are in flight (the
+        claim's database work overlaps Twilio's latency instead of stopping the sends), and the
+        rate limiter catches up the odd short stall without ever going over the rate."""
         report = SendReport()
         deadline = time.monotonic() + max_seconds
-        bucket = delivery.TokenBucket(self.settings.rate_per_second)
         self._policies = {}
-        while True:
-            moment = ensure_utc(now) if now is not None else utcnow()
-            rows = self._reconcile(moment, report)
-            rows += self._claim(moment, self.settings.batch_size)
-            if not rows:
-                break
-            report.claimed += len(rows)
-            rows = self._screen(rows, moment, report)
-            self._send(rows, bucket, deadline, report, fixed_now=now)
-            if report.throttled or not until_empty or time.monotonic() >= deadline:
-                break
+        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="sms") as pool:
+            pump = _Pump(self, pool, self.limiter, deadline, report, now)
+            claiming = True
+            while True:
+                if claiming and (report.throttled or time.monotonic() >= deadline):
+                    claiming = False
+                if claiming and len(pump.pending) <= self.settings.concurrency:
+                    claiming = self._refill(pump, now, report) and until_empty
+                if not pump.step() and not claiming:
+                    break
+            pump.finish()
         if report.claimed:
             log.info("sender %s: %s", self.identity, report.as_dict())
         return report
+
+    def _refill(self, pump: "_Pump", fixed_now: datetime | None, report: SendReport) -> bool:
+        """Reconcile what a dead sender left, claim the next batch, screen it and queue it on
+        ``pump``. False when nothing was due."""
+        moment = ensure_utc(fixed_now) if fixed_now is not None else utcnow()
+        pump.flush()  # the answers so far are on their rows before anyone looks at SIDs
+        orphans = self._orphans(moment)
+        rows: list[_Row] = []
+        if orphans:
+            # Nothing of ours may be in flight while the gateway is asked what it holds: a
+            # message we have sent but not heard back about would look like the orphan's.
+            pump.drain()
+            rows = self._reconcile(orphans, moment, report, pump.pool)
+        rows += self._claim(moment, self.settings.batch_size)
+        if not rows:
+            return False
+        report.claimed += len(rows)
+        pump.pending.extend(self._screen(rows, moment, report))
+        return True
 
     # --- claiming ------------------------------------------------------------------------------
 
@@ -210,9 +253,9 @@ class Sender:
 
     # --- reconciling ---------------------------------------------------------------------------
 
-    def _reconcile(self, now: datetime, report: SendReport) -> list[_Row]:
-        """Take over rows whose attempt may have reached the gateway without its answer being
-        stored; settle the ones the gateway has; return the rest, to send."""
+    def _orphans(self, now: datetime) -> list[tuple[int, str | None, datetime | None]]:
+        """Rows left ``queued`` by a sender that is dead (or past its lease), and unowned rows
+        whose last attempt got no answer once their backoff has passed. Reads only."""
         stale_before = now - timedelta(seconds=self.settings.claim_lease_seconds)
         candidates = db.session.execute(
             select(OutboxMessage.id, OutboxMessage.claimed_by, OutboxMessage.claimed_at, OutboxMessage.next_attempt_at)
@@ -228,8 +271,18 @@ class Sender:
             elif (claimed_at is not None and ensure_utc(claimed_at) < stale_before) or \
                     dead.setdefault(owner, _process_dead(owner)):
                 orphans.append((row_id, owner, claimed_at))
+        return orphans
+
+    def _reconcile(self, orphans: list[tuple[int, str | None, datetime | None]], now: datetime,
+                   report: SendReport, pool: ThreadPoolExecutor) -> list[_Row]:
+        """Take over rows whose attempt may have reached the gateway without its answer being
+        stored; settle the ones the gateway has; return the rest, to send.
+
+        The gateway is asked about several numbers at once (after a crash a whole batch waits on
+        these questions), but about one number's rows one after another, each excluding the SIDs
+        already matched, so two identical texts to one number can never both take one SID."""
         taken: list[int] = []
-        for row_id, owner, claimed_at in orphans:
+        for row_id, owner, _claimed_at in orphans:
             owner_clause = OutboxMessage.claimed_by.is_(None) if owner is None else OutboxMessage.claimed_by == owner
             result = db.session.execute(
                 update(OutboxMessage)
@@ -240,39 +293,60 @@ class Sender:
                 taken.append(row_id)
         rows = self._load(taken)
         db.session.commit()
-        to_send = []
+        if not rows:
+            return []
+        by_phone: dict[str, list[_Row]] = {}
         for row in rows:
-            exclude = set(row.superseded_sids) | set(db.session.scalars(
-                select(OutboxMessage.twilio_sid).where(OutboxMessage.phone == row.phone,
-                                                       OutboxMessage.twilio_sid.is_not(None))))
-            try:
-                found = self.gateway.find_sent(row.phone, row.body, row.claimed_at, exclude)
-            except GatewayError as exc:
-                self._unknown(row, now, f"reconcile failed: {exc.message}")
-                db.session.commit()
-                report.unknown += 1
-                continue
-            except Exception as exc:  # the gateway's own error types, a bad answer
-                self._unknown(row, now, f"reconcile failed: {type(exc).__name__}")
-                db.session.commit()
-                report.unknown += 1
-                continue
-            if found is not None:
-                self._mark_sent(row, SendResult(found.sid, found.status), now)
-                db.session.commit()
-                report.reconciled += 1
-                log.info("sender %s: outbox id=%s was already at the gateway (sid=%s): not resent",
-                         self.identity, row.id, found.sid)
-                continue
-            # Never accepted: it will be sent now, as a new attempt.
-            db.session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+            by_phone.setdefault(row.phone, []).append(row)
+        owned: dict[str, set[str]] = {}
+        for phone, sid in db.session.execute(
+                select(OutboxMessage.phone, OutboxMessage.twilio_sid)
+                .where(OutboxMessage.phone.in_(list(by_phone)), OutboxMessage.twilio_sid.is_not(None))):
+            owned.setdefault(phone, set()).add(sid)
+        db.session.commit()
+        asked = [pool.submit(self._ask_gateway, group, owned.get(phone, set())) for phone, group in by_phone.items()]
+        to_send: list[_Row] = []
+        for future in asked:
+            for row, found, error in future.result():
+                if error is not None:
+                    self._unknown(row, now, f"reconcile failed: {error}")
+                    report.unknown += 1
+                elif found is not None:
+                    self._mark_sent(row, SendResult(found.sid, found.status), now)
+                    report.reconciled += 1
+                    log.info("sender %s: outbox id=%s was already at the gateway (sid=%s): not resent",
+                             self.identity, row.id, found.sid)
+                else:
+                    to_send.append(row)
+        if to_send:
+            # Never accepted: each will be sent now, as a new attempt.
+            db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in to_send]))
                                .values(attempts=OutboxMessage.attempts + 1, claimed_at=now, updated_at=now)
                                .execution_options(synchronize_session=False))
-            db.session.commit()
-            row.attempts += 1
-            row.claimed_at = now
-            to_send.append(row)
+            for row in to_send:
+                row.attempts += 1
+                row.claimed_at = now
+        db.session.commit()
         return to_send
+
+    def _ask_gateway(self, rows: list[_Row], owned: set[str]) -> list[tuple[_Row, RemoteMessage | None, str | None]]:
+        """In a worker thread (no database): for each of one number's rows, the message the
+        gateway holds for it, or None, or why the question failed."""
+        exclude = set(owned)
+        answers: list[tuple[_Row, RemoteMessage | None, str | None]] = []
+        for row in rows:
+            try:
+                found = self.gateway.find_sent(row.phone, row.body, row.claimed_at, exclude | set(row.superseded_sids))
+            except GatewayError as exc:
+                answers.append((row, None, exc.message))
+                continue
+            except Exception as exc:  # the gateway's own error types, a bad answer
+                answers.append((row, None, type(exc).__name__))
+                continue
+            if found is not None:
+                exclude.add(found.sid)
+            answers.append((row, found, None))
+        return answers
 
     # --- checks at send time ---------------------------------------------------------------------
 
@@ -314,77 +388,18 @@ class Sender:
             callback = f"{self.settings.public_base_url.rstrip('/')}{STATUS_CALLBACK_PATH}/{row.id}"
         return SendRequest(outbox_id=row.id, phone=row.phone, body=row.body, status_callback=callback)
 
-    def _send(self, rows: list[_Row], bucket: delivery.TokenBucket, deadline: float, report: SendReport,
-              fixed_now: datetime | None) -> None:
-        pending = deque(rows)
-        in_flight: dict[Future, _Row] = {}
-
-        def settle(futures) -> None:
-            for future in futures:
-                row = in_flight.pop(future)
-                moment = ensure_utc(fixed_now) if fixed_now is not None else utcnow()
-                try:
-                    result = future.result()
-                except GatewayError as exc:
-                    self._failed_attempt(row, exc, moment, report)
-                except Exception as exc:  # a bug or an unexpected library error: treat as no answer
-                    log.exception("sender %s: outbox id=%s: unexpected error", self.identity, row.id)
-                    self._unknown(row, moment, f"unexpected error: {type(exc).__name__}")
-                    report.unknown += 1
-                else:
-                    self._mark_sent(row, result, moment)
-                    report.sent += 1
-
-        last_commit = time.monotonic()
-        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="sms") as pool:
-            while pending or in_flight:
-                done = [f for f in in_flight if f.done()]
-                if done:
-                    settle(done)
-                    # Answers are stored in small groups (one transaction each, at most
-                    # COMMIT_INTERVAL apart): a commit per message would cap the rate at the
-                    # database's fsync speed. A crash loses at most one group of answers, which
-                    # the reconciler then finds at the gateway.
-                    if not in_flight or time.monotonic() - last_commit >= COMMIT_INTERVAL:
-                        db.session.commit()
-                        last_commit = time.monotonic()
-                    continue
-                if pending and len(in_flight) < self.settings.concurrency and not report.throttled \
-                        and time.monotonic() < deadline:
-                    bucket.acquire()
-                    row = pending.popleft()
-                    in_flight[pool.submit(self.gateway.send, self._request(row))] = row
-                    continue
-                if in_flight:
-                    settled, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                    settle(settled)
-                    continue
-                break  # throttled or out of time with rows still pending
-        db.session.commit()
-        if pending:
-            moment = ensure_utc(fixed_now) if fixed_now is not None else utcnow()
-            ids = [r.id for r in pending]
-            db.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "queued",
-                       OutboxMessage.claimed_by == self.identity)
-                .values(status="scheduled", claimed_by=None, attempts=OutboxMessage.attempts - 1, updated_at=moment)
-                .execution_options(synchronize_session=False))
-            db.session.commit()
-            report.released += len(ids)
-
     # --- recording outcomes --------------------------------------------------------------------------
 
     def _mark_sent(self, row: _Row, result: SendResult, now: datetime) -> None:
-        """The SID and ``sent`` in one transaction. Conditional on the row still being ours and
-        queued: a status callback that arrived first (it names the row) has already stored both."""
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row.id, OutboxMessage.status == "queued",
-                   OutboxMessage.claimed_by == self.identity)
-            .values(status="sent", twilio_sid=result.sid, twilio_status=result.twilio_status, sent_at=now,
-                    error_code=None, error_message=None, next_attempt_at=None, updated_at=now)
-            .execution_options(synchronize_session=False))
+        """The SID and ``sent`` in one statement (see ``_sent_params``)."""
+        db.session.execute(_MARK_SENT, [self._sent_params(row, result, now)])
+
+    def _sent_params(self, row: _Row, result: SendResult, now: datetime) -> dict[str, Any]:
+        """One row's values for ``_MARK_SENT``: the SID and ``sent`` together, conditional on the
+        row still being ours and queued (a status callback that arrived first, naming the row,
+        has already stored both)."""
+        return {"b_id": row.id, "b_owner": self.identity, "b_sid": result.sid,
+                "b_twilio_status": result.twilio_status, "b_now": now}
 
     def _unknown(self, row: _Row, now: datetime, message: str) -> None:
         """No answer: leave the row ``queued`` (it may be at the gateway), unowned, and reconcile
@@ -439,6 +454,125 @@ class Sender:
             mark_number_invalid(row.phone, kind.bad_number, error_code=exc.code, now=now, except_id=row.id)
         db.session.commit()
         log.warning("sender %s: outbox id=%s failed permanently (code %s)", self.identity, row.id, exc.code)
+
+
+class _Pump:
+    """One pass's sends: rows waiting (``pending``), requests in flight in the worker threads,
+    and answers not yet stored. Only the thread that owns the pump touches the database.
+
+    Answers are stored in groups, one executemany UPDATE and one commit at most
+    ``COMMIT_INTERVAL`` apart: a commit (or even a statement) per message would spend the
+    sender's time on the database instead of on sends. A crash loses at most one group of
+    answers, which the reconciler then finds at the gateway."""
+
+    def __init__(self, sender: Sender, pool: ThreadPoolExecutor, limiter: delivery.RateLimiter, deadline: float,
+                 report: SendReport, fixed_now: datetime | None) -> None:
+        self.sender = sender
+        self.pool = pool
+        self.limiter = limiter
+        self.deadline = deadline
+        self.report = report
+        self.fixed_now = fixed_now
+        self.pending: deque[_Row] = deque()
+        self.in_flight: dict[Future, _Row] = {}
+        self._answers: list[dict[str, Any]] = []
+        self._started: dict[Future, float] = {}  # the limiter's note of each request's start
+        self._ended: dict[Future, float] = {}  # when each ended: set by the worker threads
+        self._last_flush = time.monotonic()
+
+    def _note_end(self, future: Future) -> None:
+        self._ended[future] = time.monotonic()
+
+    def _moment(self) -> datetime:
+        return ensure_utc(self.fixed_now) if self.fixed_now is not None else utcnow()
+
+    def _may_send(self) -> bool:
+        return bool(self.pending) and len(self.in_flight) < self.sender.settings.concurrency \
+            and not self.report.throttled and time.monotonic() < self.deadline
+
+    def step(self) -> bool:
+        """Do the next thing: store answers, start a send, or wait for either. False when there
+        is nothing to do (nothing in flight, nothing that may be sent now)."""
+        done = [f for f in self.in_flight if f.done()]
+        if done:
+            self._settle(done)
+        # By time only: at low latency the requests in flight often drop to none, and a commit
+        # each time would be a commit per message (on SQLite, an fsync each).
+        if self._answers and time.monotonic() - self._last_flush >= COMMIT_INTERVAL:
+            self.flush()
+        if done:
+            return True
+        if self._may_send():
+            pause = self.limiter.delay()
+            if pause <= 0.0:
+                started = self.limiter.start()
+                row = self.pending.popleft()
+                future = self.pool.submit(self.sender.gateway.send, self.sender._request(row))
+                self._started[future] = started
+                # When the request ended, taken in the worker thread: the main thread may notice
+                # later (busy on the database), and the limiter counts from the true end.
+                future.add_done_callback(self._note_end)
+                self.in_flight[future] = row
+            elif self.in_flight:
+                wait(list(self.in_flight), timeout=pause, return_when=FIRST_COMPLETED)
+            else:
+                time.sleep(min(pause, COMMIT_INTERVAL))
+            return True
+        if self.in_flight:
+            wait(list(self.in_flight), timeout=COMMIT_INTERVAL, return_when=FIRST_COMPLETED)
+            return True
+        self.flush()
+        return False
+
+    def _settle(self, futures: list[Future]) -> None:
+        sender, report = self.sender, self.report
+        for future in futures:
+            row = self.in_flight.pop(future)
+            self.limiter.finish(self._started.pop(future), self._ended.pop(future, None))
+            moment = self._moment()
+            try:
+                result = future.result()
+            except GatewayError as exc:
+                sender._failed_attempt(row, exc, moment, report)
+            except Exception as exc:  # a bug or an unexpected library error: treat as no answer
+                log.exception("sender %s: outbox id=%s: unexpected error", sender.identity, row.id)
+                sender._unknown(row, moment, f"unexpected error: {type(exc).__name__}")
+                report.unknown += 1
+            else:
+                self._answers.append(sender._sent_params(row, result, moment))
+                report.sent += 1
+
+    def flush(self) -> None:
+        """Store the answers so far and commit."""
+        if self._answers:
+            db.session.execute(_MARK_SENT, self._answers)
+            self._answers = []
+        db.session.commit()
+        self._last_flush = time.monotonic()
+
+    def drain(self) -> None:
+        """Wait for every request in flight and store its answer."""
+        while self.in_flight:
+            settled, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+            self._settle(list(settled))
+        self.flush()
+
+    def finish(self) -> None:
+        """End of the pass: store every answer, hand back rows claimed but not sent (throttled
+        by the gateway, or out of time)."""
+        self.drain()
+        if self.pending:
+            ids = [r.id for r in self.pending]
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "queued",
+                       OutboxMessage.claimed_by == self.sender.identity)
+                .values(status="scheduled", claimed_by=None, attempts=OutboxMessage.attempts - 1,
+                        updated_at=self._moment())
+                .execution_options(synchronize_session=False))
+            db.session.commit()
+            self.report.released += len(ids)
+            self.pending.clear()
 
 
 def send_due(app: Flask | None = None, now: datetime | None = None, *, gateway: Gateway | None = None,

@@ -120,6 +120,7 @@ class FakeTwilio:
     def __post_init__(self) -> None:
         self.messages: dict[str, FakeMessage] = {}
         self.order: list[str] = []  # SIDs in creation order
+        self._order_by_to: dict[str, list[str]] = {}  # the same, per recipient (Twilio's list by To is indexed too)
         self.requests: list[tuple[str, str, float]] = []  # (method, path, monotonic time) of every request
         self.create_times: list[float] = []  # monotonic time of each accepted create
         self.spec_errors: list[str] = []
@@ -347,6 +348,7 @@ class FakeTwilio:
         with self._lock:
             self.messages[msg.sid] = msg
             self.order.append(msg.sid)
+            self._order_by_to.setdefault(msg.to, []).append(msg.sid)
             self.create_times.append(time.monotonic())
         return self._json(self._resource(msg), 201)
 
@@ -374,7 +376,8 @@ class FakeTwilio:
 
         with self._lock:
             # Newest first, as Twilio lists them.
-            matched = [self.messages[sid] for sid in reversed(self.order) if keep(self.messages[sid])]
+            order = self._order_by_to.get(args["To"], []) if args.get("To") else self.order
+            matched = [self.messages[sid] for sid in reversed(order) if keep(self.messages[sid])]
         chunk = matched[page * page_size:(page + 1) * page_size]
         base = API.format(account=self.account_sid) + ".json"
         query = {k: v for k, v in args.items() if k not in ("Page", "PageSize", "PageToken")}

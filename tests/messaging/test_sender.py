@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from outreach.extensions import db
-from outreach.messaging.gateways import ConsoleGateway, TwilioGateway, gateway_for
+from outreach.messaging.gateways import ConsoleGateway, SendRequest, TwilioGateway, gateway_for
 from outreach.messaging.jobs import enqueue_rule_texts, send_due_messages
 from outreach.messaging.models import OptOut, OutboxMessage
 from outreach.messaging.outbox import enqueue
@@ -201,12 +201,14 @@ def test_rate_limit_is_honoured(app, open_school, twilio_config, fake_twilio):
     elapsed = time.monotonic() - started
     assert report.sent == 40
     times = fake_twilio.create_times
-    # 40 at 20 per second: the first is free, the other 39 wait 1/20 s each.
-    assert elapsed >= 39 / 20 * 0.97
+    # 40 at 20 per second: the first is free, the other 39 wait 1/20 s each, less what the
+    # limiter's bucket may catch up after a slow first request (a quarter second: 5 at 20/s).
+    catch_up = 20 * 0.25
+    assert elapsed >= (39 - catch_up) / 20 * 0.97
     span = times[-1] - times[0]
-    assert 39 / span <= 20 * 1.05
-    # No second-long window holds more than the rate (plus the one token a bucket starts with).
-    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) <= 21
+    assert (39 - catch_up) / span <= 20 * 1.05
+    # No second-long window at the gateway holds more than the rate (RateLimiter).
+    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) <= 20
 
 
 def test_throttled_pass_hands_back_the_rest_of_the_batch(app, open_school, twilio_config, fake_twilio):
@@ -275,6 +277,27 @@ def test_reconcile_ignores_an_identical_text_another_row_owns(app, open_school, 
     db.session.expire_all()
     a, b = db.session.get(OutboxMessage, first.id), db.session.get(OutboxMessage, second.id)
     assert a.twilio_sid != b.twilio_sid and len(fake_twilio.sent()) == 2
+
+
+def test_reconcile_of_two_identical_orphans_takes_the_one_sid_once(app, open_school, twilio_config, fake_twilio):
+    """A dead sender left two queued rows with the same phone and body; the gateway got one of
+    them. The restarted sender's questions about one number go one after another, each excluding
+    the SIDs already matched: one row takes the SID, the other is sent, nothing twice."""
+    first = enqueue(outgoing(open_school, 1, prefix="twin")[0], commit=True)
+    twin_msg = outgoing(open_school, 1, prefix="twin")[0]
+    twin = enqueue(type(twin_msg)(**{**twin_msg.__dict__, "idempotency_key": "twin:again"}), commit=True)
+    start = datetime.now(timezone.utc)
+    for row_id in (first.id, twin.id):
+        row = db.session.get(OutboxMessage, row_id)
+        row.status, row.claimed_by, row.claimed_at, row.attempts = "queued", "elsewhere:1:dead", start, 1
+    db.session.commit()
+    gateway_for(app).send(SendRequest(outbox_id=first.id, phone=first.phone, body=first.body))  # accepted, unrecorded
+    report = send_due_messages(now=start + timedelta(seconds=601))
+    assert (report.reconciled, report.sent) == (1, 1)
+    db.session.expire_all()
+    a, b = db.session.get(OutboxMessage, first.id), db.session.get(OutboxMessage, twin.id)
+    assert {a.status, b.status} == {"sent"}
+    assert {a.twilio_sid, b.twilio_sid} == {m.sid for m in fake_twilio.sent()} and len(fake_twilio.sent()) == 2
 
 
 def test_two_senders_never_take_the_same_row(app, open_school, twilio_config, fake_twilio):
