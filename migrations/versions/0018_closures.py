@@ -1,14 +1,14 @@
 """school closures: days a school is closed to pupils (walking buses and parent groups skip them)
 
-Revision ID: 0017_closures
-Revises: 0016_perf
+Revision ID: 0018_closures
+Revises: 0017_marks_batch_index
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0017_closures"
-down_revision = "0016_perf"
+revision = "0018_closures"
+down_revision = "0017_marks_batch_index"
 branch_labels = None
 depends_on = None
 
