@@ -4,7 +4,7 @@ One place for "now" so tests and the clock agree, and one place for school-week 
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -48,3 +48,15 @@ def ensure_utc(moment: datetime | None) -> datetime | None:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
+
+
+def moment_for_day(day: date, now: datetime | None = None) -> datetime:
+    """The UTC moment recorded for something that happened on ``day`` when no time was given:
+    midday London time (it never slips to another day in UTC), except on today's date before
+    midday, when it is the present minute. A first-day call logged at 09:10 without a time must
+    not be refused as "in the future"."""
+    now = ensure_utc(now) if now is not None else utcnow()
+    midday = datetime.combine(day, time(12, 0), tzinfo=LONDON).astimezone(timezone.utc)
+    if midday > now and to_london(now).date() == day:
+        return now.replace(second=0, microsecond=0)
+    return midday

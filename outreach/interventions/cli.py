@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from outreach.core.cli_util import date_option, user_errors
 from outreach.core.errors import NotFound, UserError
-from outreach.core.timeutil import LONDON, to_london
+from outreach.core.timeutil import LONDON, moment_for_day, to_london
 from outreach.extensions import db
 from outreach.interventions import jobs, letters, packs, queries, referrals, services
 from outreach.interventions.vocabulary import (CONSENT_METHODS, INTERVENTION_TYPES, REFERRAL_OUTCOMES, RULES,
@@ -39,12 +39,12 @@ _date = date_option
 
 
 def _when(value: str | None) -> datetime | None:
-    """'2024-11-12 09:30' or '2024-11-12' (midday), UK time."""
+    """'2024-11-12 09:30' or '2024-11-12' (midday, or now for this morning), UK time."""
     if not value:
         return None
     try:
         if len(value.strip()) == 10:
-            return services.london_midday(date.fromisoformat(value.strip()))
+            return moment_for_day(date.fromisoformat(value.strip()))
         return datetime.fromisoformat(value.strip()).replace(tzinfo=LONDON)
     except ValueError:
         raise UserError(f"--when must be 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM' (UK time), got {value!r}") from None

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timezone
 from typing import Any, Iterable, Mapping, Protocol
 
 from outreach.core.errors import UserError
-from outreach.core.timeutil import LONDON
+from outreach.core.timeutil import LONDON, moment_for_day
 from outreach.interventions.vocabulary import LETTER_VALUES
 
 MAX_ID = 2_147_483_647
@@ -93,12 +93,12 @@ def london_datetime(day: date, clock: time, label: str, problems: list[str]) -> 
     return local.astimezone(timezone.utc)
 
 
-def parse_when(day_value: str | None, time_value: str | None, label: str, problems: list[str],
-               default_time: time = time(12, 0)) -> datetime | None:
-    """A date field and an optional time field (UK time) read as one UTC moment."""
+def parse_when(day_value: str | None, time_value: str | None, label: str, problems: list[str]) -> datetime | None:
+    """A date field and an optional time field (UK time) read as one UTC moment. Without a time:
+    midday, or the present minute on today's date before midday (``moment_for_day``)."""
     day = parse_date(day_value, f"the date of {label}", problems)
-    clock = default_time
     raw = (time_value or "").strip()
+    clock: time | None = None
     if raw:
         try:
             clock = time.fromisoformat(raw)
@@ -107,12 +107,15 @@ def parse_when(day_value: str | None, time_value: str | None, label: str, proble
             return None
     if day is None:
         return None
+    if clock is None:
+        return moment_for_day(day)
     return london_datetime(day, clock.replace(second=0, microsecond=0, tzinfo=None), label, problems)
 
 
 def intervention_fields(form: FormData) -> dict[str, Any]:
     """The log form as ``services.log_intervention`` keyword arguments (problems raised together).
-    The date defaults to today only when the view supplies it; the time to midday UK time."""
+    The date defaults to today only when the view supplies it; the time to midday UK time (or now,
+    for this morning)."""
     problems = Problems()
     pupil_ids = parse_ids(form.getlist("pupil_ids"), "a pupil id", problems)
     occurred_at = parse_when(form.get("occurred_on"), form.get("occurred_time"), "the intervention", problems)

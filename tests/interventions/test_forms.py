@@ -31,6 +31,24 @@ def test_when_defaults_to_midday_and_reports_each_problem() -> None:
     assert forms.parse_when("", "", "it", []) is None
 
 
+def test_todays_date_without_a_time_before_midday_is_now_not_the_future() -> None:
+    """A first-day call logged at 09:10 with only today's date was refused as "in the future"
+    (midday had not come yet): before midday it is the present minute; after it, midday."""
+    from outreach.core.timeutil import moment_for_day
+
+    morning = datetime(2026, 12, 2, 9, 10, 42, tzinfo=timezone.utc)  # 09:10 in London (GMT)
+    assert moment_for_day(date(2026, 12, 2), morning) == datetime(2026, 12, 2, 9, 10, tzinfo=timezone.utc)
+    afternoon = datetime(2026, 12, 2, 15, 0, tzinfo=timezone.utc)
+    assert moment_for_day(date(2026, 12, 2), afternoon) == datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+    assert moment_for_day(date(2026, 12, 1), morning) == datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    # British Summer Time: 00:30 UTC on 1 July is 01:30 in London, already 1 July there.
+    summer_night = datetime(2026, 7, 1, 0, 30, tzinfo=timezone.utc)
+    assert moment_for_day(date(2026, 7, 1), summer_night) == summer_night
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London: "today" is London's date, not UTC's.
+    assert moment_for_day(date(2026, 7, 1), datetime(2026, 6, 30, 23, 30, tzinfo=timezone.utc)) == datetime(
+        2026, 6, 30, 23, 30, tzinfo=timezone.utc)
+
+
 def test_ids_and_numbers() -> None:
     problems: list[str] = []
     assert forms.parse_ids(["3", "1", "3", "x", "0", "99999999999"], "a pupil id", problems) == [3, 1]
