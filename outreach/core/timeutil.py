@@ -9,6 +9,17 @@ from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
 
+# Dates people may type: anything outside is a typo, and near date.min/date.max "the next week" or
+# "the day before" overflows. Forms refuse such a date as a 400 instead of failing later as a 500.
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def implausible(day: date) -> str | None:
+    """Why ``day`` cannot be meant (outside 2000-2100), or None."""
+    if EARLIEST_DATE <= day <= LATEST_DATE:
+        return None
+    return f"{day.isoformat()} is outside {EARLIEST_DATE.year}-{LATEST_DATE.year}"
+
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC (a callable for column defaults, never a value)."""

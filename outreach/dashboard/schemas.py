@@ -9,10 +9,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from outreach.core.timeutil import EARLIEST_DATE, LATEST_DATE
 from outreach.core.api.schemas import PageQuerySchema, Text
 from outreach.dashboard import logic
 
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+EARLIEST, LATEST = EARLIEST_DATE, LATEST_DATE  # the dates anyone may type (core.timeutil)
 
 
 def _pct(description: str) -> fields.Float:

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timezone
 from typing import Any, Iterable, Mapping, Protocol
 
 from outreach.core.errors import UserError
-from outreach.core.timeutil import LONDON, moment_for_day
+from outreach.core.timeutil import LONDON, implausible, moment_for_day
 from outreach.interventions.vocabulary import LETTER_VALUES
 
 MAX_ID = 2_147_483_647
@@ -45,10 +45,14 @@ def parse_date(value: str | None, label: str, problems: list[str]) -> date | Non
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         problems.append(f"{label} must be a date (YYYY-MM-DD), got {value[:40]!r}")
         return None
+    if problem := implausible(day):
+        problems.append(f"{label}: {problem}")
+        return None
+    return day
 
 
 def parse_int(value: str | None, label: str, problems: list[str], lo: int = 1, hi: int = MAX_ID) -> int | None:

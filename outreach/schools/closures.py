@@ -17,6 +17,7 @@ from typing import Callable
 from sqlalchemy import select
 
 from outreach.core.errors import NotFound, UserError
+from outreach.core.timeutil import EARLIEST_DATE, LATEST_DATE, implausible
 from outreach.extensions import db
 from outreach.schools.models import School, SchoolClosure
 
@@ -67,6 +68,9 @@ def add_closure(school: School, first_day: date, last_day: date | None, reason: 
     last_day = last_day or first_day
     reason = " ".join((reason or "").split())
     problems = []
+    if implausible(first_day) or implausible(last_day):
+        raise UserError("the closure was not recorded",
+                        details=[f"dates must be between {EARLIEST_DATE:%d %b %Y} and {LATEST_DATE:%d %b %Y}"])
     if last_day < first_day:
         problems.append(f"the last day ({last_day:%d %b %Y}) is before the first ({first_day:%d %b %Y})")
     elif (last_day - first_day).days + 1 > MAX_DAYS:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from outreach.core.errors import UserError
 from outreach.core.scoping import require_school
+from outreach.core.timeutil import implausible
 from outreach.extensions import db
 
 
@@ -50,9 +51,12 @@ def day(name: str, *, required: bool = True, source: str = "form", default: date
             raise UserError(f"{name.replace('_', ' ')} is required (a date, YYYY-MM-DD)")
         return default
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise UserError(f"{name.replace('_', ' ')} must be a date like 2026-03-02, got {raw[:20]!r}") from None
+    if problem := implausible(value):
+        raise UserError(f"{name.replace('_', ' ')}: {problem}")
+    return value
 
 
 def clock(name: str, *, required: bool = True) -> time | None:

@@ -116,7 +116,7 @@ def test_log_an_intervention_and_record_its_outcome(api, world: World, data: dic
         ({"type": "notice_to_improve", "pupil_ids": siblings, "details": {"improvement_weeks": 8}}, 422, "3 to 6 weeks"),
         ({"type": "penalty_notice", "pupil_ids": siblings}, 422, "give decided_by"),
         ({"type": "text", "pupil_ids": [data["C"]["pupil"].id]}, 422, "not at this school"),
-        ({"type": "text", "pupil_ids": siblings, "occurred_at": "0202-01-01T10:00:00+00:00"}, 422, "not a year"),
+        ({"type": "text", "pupil_ids": siblings, "occurred_at": "0202-01-01T10:00:00+00:00"}, 422, "outside 2000-2100"),
         ({"type": "text", "pupil_ids": siblings, "details": {"colour": "red"}}, 400, "Unknown field"),
         ({"type": "text", "pupil_ids": siblings, "notes": "a\x00b"}, 400, "NUL"),
         ({"type": "text", "pupil_ids": []}, 400, "pupil_ids"),

@@ -84,6 +84,9 @@ def test_bad_closures_are_refused_with_every_reason_and_change_nothing(db) -> No
     with pytest.raises(UserError, match="not recorded") as err:
         closures.add_closure(school, day, day + timedelta(days=400), "Typo in the year", by="officer")
     assert err.value.details == ["a closure can be at most 366 days"]
+    with pytest.raises(UserError) as err:  # near date.max the day-by-day walk would overflow: a 400, not a 500
+        closures.add_closure(school, date(9999, 12, 30), None, "Typo", by="officer")
+    assert err.value.details == ["dates must be between 01 Jan 2000 and 31 Dec 2100"]
     closures.add_closure(school, day, day + timedelta(days=4), "Half   term", by="officer")
     with pytest.raises(UserError) as err:
         closures.add_closure(school, day + timedelta(days=4), day + timedelta(days=8), "INSET", by="officer")

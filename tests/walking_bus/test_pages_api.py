@@ -183,3 +183,19 @@ def test_officer_records_and_removes_a_closure_head_only_reads(app, world: World
     r = _post(officer, f"/walking-buses/100001/closures/{closure_id}/delete", {})
     assert "Closure removed" in officer.get(r.headers["Location"]).get_data(as_text=True)
     assert db.session.scalar(select(SchoolClosure.id)) is None
+
+
+def test_dates_far_outside_this_century_are_refused_or_ignored_never_a_500(app, world: World) -> None:  # type: ignore[no-untyped-def]
+    """Near date.max "the next week" overflowed: the rota and check-in pages, the intervention
+    log's filter and every API endpoint gave a 500 for 9999-12-27."""
+    route = make_route(world.schools["A"])
+    officer = signed_in_client(app, world.email("officer"))
+    for path in ("/walking-buses/100001/rota?week=9999-12-27", "/walking-buses/100001/rota?week=0001-01-01",
+                 f"/walking-buses/100001/routes/{route.id}/check-in?date=9999-12-31"):
+        assert officer.get(path).status_code == 200, path  # read as "no week chosen", as for any bad date
+    page = officer.get("/schools/100001/interventions?to=9999-12-31")
+    assert page.status_code == 400 and "9999-12-31 is outside 2000-2100" in page.get_data(as_text=True)
+    token = accounts.create_token(world.users["officer"], "t")[1]
+    client = app.test_client()
+    r = client.get("/api/v1/schools/100001/walking-bus/rota?week=9999-12-27", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422 and r.json["details"] == {"week": ["9999-12-27 is outside 2000-2100"]}

@@ -24,7 +24,7 @@ _ERROR_TEXT = {
     404: "Not found, or not visible to the token's user.",
     405: "Method not allowed.",
     409: "Well formed, but the data as it stands does not allow it (e.g. a name in use): `details` says why.",
-    422: "Well formed, but cannot be done.",
+    422: "Well formed, but cannot be done (e.g. a date outside 2000-2100): `details` says why.",
 }
 
 _CONVERTER_SCHEMAS = {
