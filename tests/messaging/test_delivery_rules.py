@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from outreach.messaging.delivery import (TokenBucket, backoff, classify_failure, keyword, status_after_callback)
+from tests.fakes.clock import FakeClock
 
 
 @pytest.mark.parametrize("status, code, retry", [
@@ -54,17 +55,6 @@ def test_status_only_moves_forward(current, reported, expected):
 ])
 def test_keywords(body, expected):
     assert keyword(body) == expected
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def test_token_bucket_paces_to_the_rate():

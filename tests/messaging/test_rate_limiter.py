@@ -9,17 +9,7 @@ import random
 import pytest
 
 from outreach.messaging.delivery import RateLimiter, TokenBucket
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from tests.fakes.clock import FakeClock
 
 
 def most_in_a_second(times: list[float]) -> int:
