@@ -61,13 +61,19 @@ def ensure_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(timezone.utc)
 
 
+def london_midday(day: date) -> datetime:
+    """Midday London time on ``day``, in UTC: a date without a time recorded there never slips to
+    another day in UTC, whatever the season."""
+    return datetime.combine(day, time(12, 0), tzinfo=LONDON).astimezone(timezone.utc)
+
+
 def moment_for_day(day: date, now: datetime | None = None) -> datetime:
     """The UTC moment recorded for something that happened on ``day`` when no time was given:
     midday London time (it never slips to another day in UTC), except on today's date before
     midday, when it is the present minute. A first-day call logged at 09:10 without a time must
     not be refused as "in the future"."""
     now = ensure_utc(now) if now is not None else utcnow()
-    midday = datetime.combine(day, time(12, 0), tzinfo=LONDON).astimezone(timezone.utc)
+    midday = london_midday(day)
     if midday > now and to_london(now).date() == day:
         return now.replace(second=0, microsecond=0)
     return midday

@@ -5,6 +5,7 @@ not see, the same as one that does not exist), figures through ``dashboard.queri
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
@@ -134,15 +135,14 @@ def pupils_home():  # type: ignore[no-untyped-def]
     return redirect(url_for("dashboard.pupils", urn=school.urn))
 
 
-def _filtered(school: School) -> tuple[logic.PupilListQuery, list[Any], list[Any], Any]:
-    """The list options, every row, the rows shown (filtered and sorted) and the range; the
-    filtered order is kept per process like the rows it comes from (``dashboard.cache``)."""
-    query = logic.parse_pupil_query(request.args)
-    today = london_today()
+def _filtered(school: School, query: logic.PupilListQuery,
+              today: date) -> tuple[list[Any], list[Any], Any]:
+    """Every row, the rows shown (filtered and sorted) and the range; the filtered order is kept
+    per process like the rows it comes from (``dashboard.cache``)."""
     rows, rng = queries.pupil_rows(school, query.period, query.include_left, today)
     shown = cache.cached([school.id], ("pupil_list", query, today),
                          lambda: logic.sort_rows([r for r in rows if logic.matches(r, query)], query))
-    return query, rows, list(shown), rng
+    return rows, list(shown), rng
 
 
 @bp.get("/schools/<urn>/pupils")
@@ -150,10 +150,10 @@ def _filtered(school: School) -> tuple[logic.PupilListQuery, list[Any], list[Any
 def pupils(urn: str):  # type: ignore[no-untyped-def]
     school = require_school(current_user, urn)
     _remember(school)
-    number = _page_number()
+    number, query, today = _page_number(), logic.parse_pupil_query(request.args), london_today()
 
     def context() -> dict[str, Any]:
-        query, rows, shown, rng = _filtered(school)
+        rows, shown, rng = _filtered(school, query, today)
         page = Page(shown[(number - 1) * PER_PAGE:number * PER_PAGE], number, PER_PAGE, len(shown))
         return {"school": school, "query": query, "page": page, "rng": rng, "years": logic.year_groups(rows),
                 "regs": logic.reg_groups(rows), "total": len(rows),
@@ -161,8 +161,7 @@ def pupils(urn: str):  # type: ignore[no-untyped-def]
                 "flag_choices": logic.FLAGS, "cohorts": logic.COHORTS, "periods": logic.PERIODS,
                 "year_label": aq._year_label}
 
-    key = (logic.parse_pupil_query(request.args), number, london_today())
-    body = cache.page_body([school.id], key, "dashboard/_pupils_body.html", context)
+    body = cache.page_body([school.id], (query, number, today), "dashboard/_pupils_body.html", context)
     return render_template("dashboard/pupils.html", school=school, body=body)
 
 
@@ -175,7 +174,8 @@ EXPORT_COLUMNS = ("upn", "surname", "forename", "preferred_forename", "year_grou
 def pupils_export(urn: str):  # type: ignore[no-untyped-def]
     """The list as filtered and sorted on the page, every page of it; audited with the pupils."""
     school = require_school(current_user, urn)
-    query, _rows, shown, rng = _filtered(school)
+    query = logic.parse_pupil_query(request.args)
+    _rows, shown, rng = _filtered(school, query, london_today())
     figures_by_upn = {r["upn"]: r for r in reports.attendance_rows(shown)}
     out = []
     for row in shown:

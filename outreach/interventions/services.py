@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import func, select
 
 from outreach.attendance.models import PupilWeek
 from outreach.core.errors import NotFound, UserError
-from outreach.core.timeutil import LONDON, academic_year_start, to_london, utcnow, week_start
+from outreach.core.timeutil import LONDON, academic_year_start, london_midday, to_london, utcnow, week_start
 from outreach.extensions import db
 from outreach.interventions import rules
 from outreach.interventions.models import Intervention, InterventionPupil, RuleMessage, RuleSettings, Task
@@ -66,11 +66,6 @@ def aware(moment: datetime) -> datetime:
 
 def london_date(moment: datetime) -> date:
     return to_london(moment).date()
-
-
-def london_midday(day: date) -> datetime:
-    """A date given without a time is recorded at midday London time (never slips a day in UTC)."""
-    return datetime.combine(day, time(12, 0), tzinfo=LONDON).astimezone(timezone.utc)
 
 
 # --- the intervention log ---------------------------------------------------------------------
