@@ -2,8 +2,8 @@
 
     .venv/bin/python -m benchmarks.bench_queries [--pupils 2000] [--runs 7] [--sqlite-only]
 
-Builds the school directly (bulk insert of ~760,000 marks, then ``rollups.rebuild``) on SQLite
-(a file in a temporary directory) and on PostgreSQL (``BENCH_POSTGRES_URL``, default
+Builds the school directly (~760,000 marks through ``registers.store``, which writes the rollups
+with them) on SQLite (a file in a temporary directory) and on PostgreSQL (``BENCH_POSTGRES_URL``, default
 ``postgresql://postgres@127.0.0.1:5432/outreach_engine``, inside a schema of its own,
 ``bench_queries``, dropped afterwards), then times the queries the dashboard and the digest call,
 median of several warm runs, beside two baselines measured in the same run on the same connection:
@@ -126,12 +126,12 @@ def drop_pg_schema(url: str) -> None:
 
 
 def build_school(n_pupils: int, urn: str = "900001") -> tuple[int, int]:
-    """Insert one school, its pupils and a full year of marks in bulk, then rebuild its rollups.
+    """Insert one school, its pupils and a full year of marks (with their rollups) in bulk.
     Runs inside an app context. Returns (school_id, marks inserted)."""
     from sqlalchemy import insert, select
 
-    from outreach.attendance import rollups
     from outreach.extensions import db
+    from outreach.registers import store
     from outreach.schools.models import Pupil, School
     from outreach.schools.upn import make_upn
 
@@ -151,15 +151,7 @@ def build_school(n_pupils: int, urn: str = "900001") -> tuple[int, int]:
     ids = list(db.session.scalars(select(Pupil.id).where(Pupil.school_id == school.id).order_by(Pupil.id)))
     rows = generate_marks(ids, school.id, school_days())
     db.session.flush()
-    connection = db.session.connection()
-    raw = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        with raw.cursor() as cur, cur.copy("COPY marks (pupil_id, date, session, school_id, code) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        raw.executemany("INSERT INTO marks (pupil_id, date, session, school_id, code) VALUES (?, ?, ?, ?, ?)", rows)
-    rollups.rebuild(db.session, school.id)
+    store.write(db.session, school.id, [(p, d, sess, code) for p, d, sess, _school, code in rows])
     db.session.commit()
     return school.id, len(rows)
 

@@ -5,7 +5,7 @@ from datetime import date
 from itertools import count
 
 from outreach.extensions import db
-from outreach.registers.models import Mark
+from outreach.registers import store
 from outreach.schools.models import Contact, Pupil, PupilContact, School
 from outreach.schools.upn import make_upn
 
@@ -30,8 +30,9 @@ def make_pupil(school: School, **fields) -> Pupil:
 
 
 def add_marks(pupil: Pupil, marks: list[tuple[date, str, str]]) -> None:
-    db.session.add_all(Mark(pupil_id=pupil.id, school_id=pupil.school_id, date=d, session=s, code=c) for d, s, c in marks)
+    """Marks through the store the importer writes with (counts and all)."""
     db.session.flush()
+    store.write(db.session, pupil.school_id, [(pupil.id, d, s, c) for d, s, c in marks])
 
 
 def make_contact(school: School, pupils: list[Pupil] | tuple[Pupil, ...] = (), *, name: str = "Parent Test",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, SmallInteger
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.extensions import db
@@ -12,14 +12,21 @@ COVERED_COLUMNS = ("pupil_id", "present", "aea", "authorised", "unauthorised", "
 
 
 class PupilWeek(db.Model):
-    """Session counts for one pupil in one week (Monday start). Derived from marks only;
-    ``outreach attendance rebuild`` recreates every row."""
+    """One pupil's week (Monday start): its marks (``codes``, ``batch_id`` / ``batches``: the
+    single source of truth, laid out in ``outreach/registers/store.py``) and the session counts
+    derived from them, written together. ``outreach attendance rebuild`` recounts every row.
+
+    No foreign keys, on purpose (migration 0019): on PostgreSQL each is a trigger run per row
+    written, and they were a third of a large school's first import. The register store is the
+    only writer; it takes ``pupil_id`` from the school's roster and ``school_id`` from the school
+    it holds the import lock for, in the same transaction. Deleting a pupil deletes their weeks
+    through a trigger on ``pupils`` (both engines; SQLite never enforced the key here anyway)."""
 
     __tablename__ = "pupil_weeks"
 
-    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     week_start: Mapped[date] = mapped_column(Date, primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    school_id: Mapped[int] = mapped_column(Integer)
     present: Mapped[int] = mapped_column(SmallInteger, default=0)
     aea: Mapped[int] = mapped_column(SmallInteger, default=0)
     authorised: Mapped[int] = mapped_column(SmallInteger, default=0)
@@ -28,6 +35,12 @@ class PupilWeek(db.Model):
     not_counted: Mapped[int] = mapped_column(SmallInteger, default=0)
     admin: Mapped[int] = mapped_column(SmallInteger, default=0)
     possible: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # Two characters a session, Monday AM to Sunday PM; spaces where there is no mark.
+    codes: Mapped[str] = mapped_column(String(28), default=" " * 28, server_default=" " * 28)
+    # The import batch that last wrote each session: one id when it is the same for all of them,
+    # else null and eight digits a session in ``batches`` (spaces where there is no mark).
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+    batches: Mapped[str] = mapped_column(String(112), default="", server_default="")
 
     # Every school or group figure reads a range of weeks for one school and sums these counts.
     # With the counts in the index key the read never touches the table (a covering index: SQLite

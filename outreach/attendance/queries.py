@@ -35,6 +35,7 @@ from outreach.core.errors import NotFound, UserError
 from outreach.core.timeutil import academic_year_start, london_today, week_start
 from outreach.extensions import db
 from outreach.registers.models import Mark
+from outreach.registers.store import week_bounds
 from outreach.schools.models import Pupil, School, Trust
 
 # SessionCounts fields in declaration order: rows are built positionally from these sums.
@@ -377,6 +378,7 @@ def _plan(school_id: int, rng: DateRange) -> tuple[tuple[date, date] | None, lis
 
 def _has_marks(school_id: int, first: date, last: date) -> bool:
     stmt = select(_marks.c.date).where(_marks.c.school_id == school_id,
+                                       _marks.c.week_start.between(*week_bounds(first, last)),
                                        _marks.c.date >= first, _marks.c.date <= last).limit(1)
     return db.session.execute(stmt).first() is not None
 
@@ -431,7 +433,8 @@ def _mark_sums(within: DateRange) -> list[Any]:
 def _edge_by_pupil(school_id: int, edge: DateRange, pf: PupilFilter | None) -> Select:
     """Counts per pupil for a few days of marks, classified by the rollups' SQL."""
     stmt = select(_marks.c.pupil_id, *_mark_sums(edge)).where(
-        _marks.c.school_id == school_id, _marks.c.date >= edge.start, _marks.c.date <= edge.end)
+        _marks.c.school_id == school_id, _marks.c.week_start.between(*week_bounds(edge.start, edge.end)),
+        _marks.c.date >= edge.start, _marks.c.date <= edge.end)
     return _restrict(stmt, _marks.c.pupil_id, school_id, pf).group_by(_marks.c.pupil_id)
 
 

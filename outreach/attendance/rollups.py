@@ -1,8 +1,9 @@
-"""Keep pupil-week rollups equal to a recomputation from marks.
+"""Keep pupil-week rollups equal to a recomputation from marks, and the SQL classifier.
 
-The aggregation runs in the database (one INSERT ... SELECT), classifying each mark with the code
-table of its own date through a CASE expression generated from ``codes.TABLES``: the SQL cannot
-drift from the Python classifier because both are built from the same table.
+A week's counts live in the same row as its marks (``registers/store.py``) and are recounted
+from them with ``codes.lookup``. The SQL below classifies marks read from the ``marks`` view for
+the few queries that count days rather than weeks (a date range's partial edge weeks): a CASE
+expression generated from ``codes.TABLES``, so it cannot drift from the Python classifier.
 """
 from __future__ import annotations
 
@@ -81,61 +82,24 @@ def count_sum_expressions(date_col: str = "m.date", code_col: str = "m.code",
     return sums
 
 
-def _select_sql(dialect: str, where: str, within: tuple[date, date]) -> str:
-    week = _week_expr(dialect)
-    sums = ", ".join(f"{expr} AS {col}" for col, expr in count_sum_expressions(within=within).items())
-    return (
-        f"SELECT m.pupil_id, {week} AS week_start, m.school_id, {sums} "
-        f"FROM marks m WHERE {where} GROUP BY m.pupil_id, {week}, m.school_id"
-    )
-
-
 def refresh(session: Session, school_id: int, date_from: date, date_to: date,
             pupil_ids: Iterable[int] | None = None) -> int:
-    """Recompute rollups for the weeks touching [date_from, date_to] (for the given pupils, or
-    the whole school). Runs inside the caller's transaction, so an import and its rollups commit
-    or roll back together. Returns the number of pupil-week rows written."""
-    first, last = week_start(date_from), week_start(date_to) + timedelta(days=6)
-    ids = sorted(set(pupil_ids)) if pupil_ids is not None else None
-    stmt = delete(PupilWeek).where(PupilWeek.school_id == school_id,
-                                   PupilWeek.week_start >= first, PupilWeek.week_start <= week_start(date_to))
-    where = "m.school_id = :school_id AND m.date >= :first AND m.date <= :last"
-    params: dict[str, object] = {"school_id": school_id, "first": first, "last": last}
-    if ids is not None and len(ids) <= 1000:
-        if not ids:
-            return 0
-        stmt = stmt.where(PupilWeek.pupil_id.in_(ids))
-        where += " AND m.pupil_id IN (" + ", ".join(str(int(i)) for i in ids) + ")"
-    session.execute(stmt)
-    bump_version(session, school_id)
-    dialect = session.get_bind().dialect.name
-    cols = "pupil_id, week_start, school_id, " + ", ".join(_COLUMNS) + ", late"
-    inner = _select_sql(dialect, where, (first, last))
-    insert = (
-        f"INSERT INTO pupil_weeks ({cols}, possible) "
-        f"SELECT {cols}, present + aea + authorised + unauthorised FROM ({inner}) AS agg"
-    )
-    result = session.execute(text(insert), params)
-    return result.rowcount or 0
+    """Recount the rollups of the weeks touching [date_from, date_to] (for the given pupils, or
+    the whole school) from the marks those weeks hold. The importer writes a week's marks and
+    counts together (``registers.store.apply``), so this is for anything that changes how marks
+    count without changing them. Runs inside the caller's transaction; returns the rows kept."""
+    from outreach.registers.store import recount
+
+    return recount(session, school_id, date_from, date_to, pupil_ids)
 
 
 def rebuild(session: Session, school_id: int | None = None) -> int:
-    """Recreate every rollup from marks (``outreach attendance rebuild``)."""
-    from outreach.registers.models import Mark
+    """Recount every rollup from the marks it holds (``outreach attendance rebuild``)."""
+    from outreach.registers.store import recount
     from outreach.schools.models import School
 
     school_ids = [school_id] if school_id is not None else list(session.scalars(select(School.id)))
-    written = 0
-    for sid in school_ids:
-        bounds = session.execute(select(Mark.date).where(Mark.school_id == sid).order_by(Mark.date).limit(1)).scalar()
-        if bounds is None:
-            session.execute(delete(PupilWeek).where(PupilWeek.school_id == sid))
-            bump_version(session, sid)
-            continue
-        last = session.execute(select(Mark.date).where(Mark.school_id == sid).order_by(Mark.date.desc()).limit(1)).scalar()
-        session.execute(delete(PupilWeek).where(PupilWeek.school_id == sid))
-        written += refresh(session, sid, bounds, last)
-    return written
+    return sum(recount(session, sid) for sid in school_ids)
 
 
 def bump_version(session: Session, school_id: int) -> None:

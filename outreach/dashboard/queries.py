@@ -28,6 +28,7 @@ from outreach.interventions import rules
 from outreach.interventions.queries import TimelineEvent, case_timeline
 from outreach.interventions.services import logged_contacts, rule_config
 from outreach.registers.models import ImportBatch, Mark
+from outreach.registers.store import week_bounds
 from outreach.schools.models import Pupil, PupilContact, School, Trust
 from outreach.schools.queries import on_roll
 
@@ -93,11 +94,13 @@ def school_days(school_id: int, first: date, last: date) -> tuple[date, ...]:
         day += timedelta(days=1)
     found: list[date] = []
     for table, days in by_table.items():
-        values = ", ".join(f"(:d{i})" for i in range(len(days)))
-        sql = text(f"WITH v(day) AS (VALUES {values}) SELECT v.day FROM v WHERE EXISTS (SELECT 1 FROM marks m "
-                   "WHERE m.school_id = :school_id AND m.date = v.day AND m.code IN :codes)"
-                   ).bindparams(bindparam("codes", expanding=True))
+        # Each day with its Monday: the marks view finds that week's rows by index.
+        values = ", ".join(f"(:d{i}, :w{i})" for i in range(len(days)))
+        sql = text(f"WITH v(day, monday) AS (VALUES {values}) SELECT v.day FROM v WHERE EXISTS (SELECT 1 FROM marks m "
+                   "WHERE m.school_id = :school_id AND m.week_start = v.monday AND m.date = v.day "
+                   "AND m.code IN :codes)").bindparams(bindparam("codes", expanding=True))
         params: dict[str, Any] = {f"d{i}": d for i, d in enumerate(days)}
+        params.update({f"w{i}": week_start(d) for i, d in enumerate(days)})
         rows = db.session.execute(sql, {**params, "school_id": school_id, "codes": list(_possible_codes_of(table))})
         found.extend(d if isinstance(d, date) else date.fromisoformat(d) for (d,) in rows)
     return tuple(sorted(found))
@@ -147,7 +150,9 @@ def today_lists(school: School, as_of: date | None = None) -> TodayLists:
     cal = rules.Calendar(school_days(school.id, window, as_of))
     out.is_school_day = as_of in cal.days
     n_rows = db.session.execute(select(Mark.pupil_id, Mark.date, Mark.session, Mark.code).where(
-        Mark.school_id == school.id, Mark.date >= year_start, Mark.date <= as_of, Mark.code == "N"))
+        Mark.school_id == school.id, Mark.week_start.between(*week_bounds(year_start, as_of)),
+        Mark.week_codes.like("%N%"),  # only weeks holding an N are unfolded (no other code has an N)
+        Mark.date >= year_start, Mark.date <= as_of, Mark.code == "N"))
     registers = rules.summarise_marks(n_rows)
     today_ids = [pid for pid, days in registers.items() if as_of in days]
     contacted = logged_contacts(school.id, today_ids, window, as_of) if today_ids else {}
@@ -312,8 +317,9 @@ class PupilDetail:
 
 def pupil_marks(pupil: Pupil, first: date, last: date) -> list[tuple[date, str, str]]:
     return [tuple(r) for r in db.session.execute(  # type: ignore[misc]
-        select(Mark.date, Mark.session, Mark.code).where(Mark.pupil_id == pupil.id, Mark.date >= first,
-                                                         Mark.date <= last).order_by(Mark.date, Mark.session))]
+        select(Mark.date, Mark.session, Mark.code).where(
+            Mark.pupil_id == pupil.id, Mark.week_start.between(*week_bounds(first, last)), Mark.date >= first,
+            Mark.date <= last).order_by(Mark.date, Mark.session))]
 
 
 def pupil_detail(pupil: Pupil, as_of: date | None = None) -> PupilDetail:

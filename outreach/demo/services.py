@@ -17,7 +17,6 @@ from typing import Callable, Iterable, Sequence
 from flask import current_app
 from sqlalchemy import func, insert, select
 
-from outreach.attendance import rollups
 from outreach.core.accounts import passwords
 from outreach.core.accounts import services as accounts
 from outreach.core.errors import UserError
@@ -26,10 +25,10 @@ from outreach.demo import steps as demo_steps
 from outreach.demo.generate import DEFAULT_SEED, DEMO_PASSWORD, LA_CODE, DemoData, DemoSchool, generate
 from outreach.extensions import db
 from outreach.messaging.templates import ensure_default_templates
-from outreach.registers.models import ImportBatch, Mark
+from outreach.registers import store
+from outreach.registers.models import ImportBatch
 from outreach.schools.models import Contact, Pupil, PupilContact, School, Trust
 
-MARK_CHUNK = 20_000  # rows per executemany: bounded memory, few round trips
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class DemoReport:
     templates: int = 0
     steps: list[tuple[str, str]] = field(default_factory=list)
     digest: str = ""
-    timings: dict[str, float] = field(default_factory=dict)  # seconds: generate, write, rollups, accounts, total, cpu
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: generate, write (marks and rollups), accounts, total, cpu
 
 
 def demo_password() -> tuple[str, bool]:
@@ -95,10 +94,6 @@ def load_demo(seed: int = DEFAULT_SEED, *, scale: float = 1.0, now: datetime | N
     try:
         trust, schools, pupil_ids, contact_ids = _write_core(data, say)
         report.timings["write"] = _time.perf_counter() - t
-        t = _time.perf_counter()
-        for school in schools.values():
-            rollups.rebuild(db.session, school.id)
-        report.timings["rollups"] = _time.perf_counter() - t
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -216,39 +211,11 @@ def _batch(school: School, demo_school: DemoSchool, seed: int) -> ImportBatch:
 
 
 def _insert_marks(school: School, demo_school: DemoSchool, pupil_ids: list[int], batch_id: int) -> None:
-    """Marks go straight to the driver's bulk path inside the session's transaction: COPY on
-    PostgreSQL, ``executemany`` of plain tuples on SQLite. Through ``insert(Mark)`` with a dict
-    per row, SQLAlchemy's per-row parameter processing costs more than the database's work."""
-    connection = db.session.connection()
-    raw = connection.connection.driver_connection
-    columns = "pupil_id, school_id, date, session, code, batch_id"
-    marks = demo_school.marks
-    if connection.dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY marks ({columns}) FROM STDIN") as copy:
-            for i, day, session, code in marks:
-                copy.write_row((pupil_ids[i], school.id, day, session, code, batch_id))
-        return
-    if connection.dialect.name != "sqlite":  # anything else: the portable path
-        for start in range(0, len(marks), MARK_CHUNK):
-            db.session.execute(insert(Mark), [
-                {"pupil_id": pupil_ids[i], "school_id": school.id, "date": day, "session": session,
-                 "code": code, "batch_id": batch_id} for i, day, session, code in marks[start:start + MARK_CHUNK]])
-        return
-    cursor = raw.cursor()
-    try:
-        cursor.execute("PRAGMA cache_size = -131072")  # 128 MB for this connection: two B-trees grow
-        iso = {}
-        sql = f"INSERT INTO marks ({columns}) VALUES (?, ?, ?, ?, ?, ?)"
-        for start in range(0, len(marks), MARK_CHUNK):
-            rows = []
-            for i, day, session, code in marks[start:start + MARK_CHUNK]:
-                text = iso.get(day)
-                if text is None:
-                    text = iso[day] = day.isoformat()  # how SQLAlchemy stores a Date on SQLite
-                rows.append((pupil_ids[i], school.id, text, session, code, batch_id))
-            cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
+    """The year's marks through the store the importer writes with: a pupil-week per row, the
+    counts with them (``registers.store``)."""
+    db.session.flush()
+    store.write(db.session, school.id, [(pupil_ids[i], day, session, code) for i, day, session, code in demo_school.marks],
+                batch_id)
 
 
 def summary_lines(report: DemoReport) -> Iterable[str]:

@@ -24,6 +24,7 @@ from outreach.interventions.rules import LIMITS, RuleConfig
 from outreach.interventions.vocabulary import (CONTACT_TYPES, IMPROVEMENT_WEEKS_MAX, IMPROVEMENT_WEEKS_MIN,
                                                INTERVENTION_TYPES, REGISTER_RULES, RULES)
 from outreach.registers.models import Mark
+from outreach.registers.store import week_bounds
 from outreach.schools.models import Pupil, School
 
 log = logging.getLogger(__name__)
@@ -327,7 +328,8 @@ def load_registers(school_id: int, since: date, until: date) -> dict[int, dict[d
     """The school's marks in [since, until], read in one query and summarised per pupil-day."""
     rows = db.session.execute(
         select(Mark.pupil_id, Mark.date, Mark.session, Mark.code)
-        .where(Mark.school_id == school_id, Mark.date >= since, Mark.date <= until))
+        .where(Mark.school_id == school_id, Mark.week_start.between(*week_bounds(since, until)),
+               Mark.date >= since, Mark.date <= until))
     return rules.summarise_marks(rows)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.core.timeutil import utcnow
@@ -38,40 +38,30 @@ class ImportBatch(db.Model):
     error_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# ``marks`` is a view (migration 0019_mark_weeks): each pupil-week row of ``pupil_weeks`` unfolded
+# into its sessions. It is not in the models' metadata, so nothing creates, migrates or empties it
+# as a table; it is read only (writes go through ``outreach.registers.store``).
+_views = MetaData()
+marks_view = Table(
+    "marks", _views,
+    Column("pupil_id", Integer, primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("session", String(2), primary_key=True),
+    Column("code", String(2)),
+    Column("school_id", Integer),
+    Column("batch_id", Integer),
+    Column("week_start", Date),
+    Column("week_codes", String(28)),  # the whole week's codes: narrow by content before unfolding
+)
+
+
 class Mark(db.Model):
-    """One pupil, one date, one session, one code. The key is the session itself, so a
-    re-imported or corrected mark replaces the old one rather than sitting beside it.
+    """One pupil, one date, one session, one code, and the import batch that last wrote it: a
+    row of the ``marks`` view. Stored a pupil-week per row (``outreach/registers/store.py``);
+    readers of a few days should also bound ``week_start`` (``store.week_bounds``) so the
+    database reads those weeks by index rather than unfolding the school's year."""
 
-    Only ``pupil_id`` is a foreign key (ON DELETE CASCADE: a deleted pupil takes their marks).
-    ``school_id`` (a copy of the pupil's school, kept for index locality) and ``batch_id``
-    (provenance: the import that last wrote the mark) are plain columns on purpose: on PostgreSQL
-    each foreign key is a per-row trigger, and for a 750,000-mark first import those two cost
-    more than everything else together; the register importer is the only writer and sets both
-    from the school it holds the import lock for and the batch it created in the same transaction
-    (migration 0016_perf; docs/benchmarks.md "Register import"). ``batch_id`` has no index either:
-    no query reads marks by batch, and each index is paid on every mark written (0017)."""
-
-    __tablename__ = "marks"
-
-    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"), primary_key=True)
-    date: Mapped[date] = mapped_column(Date, primary_key=True)
-    session: Mapped[str] = mapped_column(String(2), primary_key=True)
-    school_id: Mapped[int] = mapped_column(Integer)  # = pupils.school_id; no foreign key, see above
-    code: Mapped[str] = mapped_column(String(2))
-    # import_batches.id; no foreign key, and no index: nothing reads marks by batch (0017)
-    batch_id: Mapped[int | None] = mapped_column(Integer)
-
-    # Rollup refreshes and the partial edge weeks of a date range read one school's marks for a
-    # few days: (school_id, date) finds them without the school's whole history, and pupil_id and
-    # code in the key answer those reads from the index alone.
-    __table_args__ = (
-        CheckConstraint("session in ('AM','PM')", name="session"),
-        Index("ix_marks_school_date", "school_id", "date", "pupil_id", "code"),
-        # N ("no reason yet") marks are few and chased daily (Today page, rules): a partial index
-        # finds a school's N marks for the year without reading its other marks.
-        Index("ix_marks_school_n", "school_id", "date", "pupil_id", postgresql_where=text("code = 'N'"),
-              sqlite_where=text("code = 'N'")),
-    )
+    __table__ = marks_view
 
 
 class MarkChange(db.Model):

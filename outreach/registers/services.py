@@ -1,42 +1,39 @@
-"""Register import: stream a file, validate every mark, then change the database set-wise.
+"""Register import: read a file, validate every mark, then write the weeks that changed.
 
 Why this shape: a year's register for a large school is ~760,000 marks, and schools re-send the
-whole year every week with a handful of corrections. Diffing row by row through the ORM would be
-minutes; here Python only validates while streaming (codes against the table in force on each
-mark's date, UPNs against the roll, dates, sessions, enrolment windows) and stages the rows in
-chunks into a temporary table (PostgreSQL ``COPY``, SQLite ``executemany``). The rest is a few
-set-based statements in the same transaction: find the added and changed sessions (one join of
-the stage to ``marks``), record corrections in ``mark_changes``, upsert only those marks, and
-refresh the pupil-week rollups for the pupils and weeks touched. One transaction per file: on any
-error it is rolled back and only a ``failed`` ImportBatch row (with the errors) is written.
-
-A clean long CSV skips the Python loop: ``bulk.load`` has the database read the rows and checks
-each distinct value once (and writes a first import straight into ``marks``); it hands any file it
-cannot vouch for back to the streaming path here, which names every problem's line.
+whole year every week with a handful of corrections. A clean long CSV (the common case) is read
+column-wise (``bulk.load``: pandas parses, each distinct value is checked once). Anything else
+(wide CSV, CTF, or a file with problems) streams through Python here, which validates each mark
+(codes against the table in force on its date, UPNs against the roll, dates, sessions, enrolment
+windows) and names every problem's file, line, field and value, staging the good rows in chunks
+in a temporary table that finds sessions given twice. Either way the marks reach
+``store.apply`` as columns: it diffs them with what the school holds, writes only the pupil-weeks
+that changed (marks and counts together) and returns the corrections, kept in ``mark_changes``.
+One transaction per file: on any error it is rolled back and only a ``failed`` ImportBatch row
+(with the errors) is written.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from outreach.attendance import rollups
 from outreach.attendance.codes import UnknownCode, lookup
 from outreach.core.errors import UserError
-from outreach.core.timeutil import utcnow, week_start
+from outreach.core.timeutil import utcnow
 from outreach.extensions import db
-from outreach.registers import batches, bulk
+from outreach.registers import batches, bulk, store
 from outreach.registers.formats import ctf, long_csv, wide_csv
 from outreach.registers.formats.base import FORMATS, FormatError, Problem, RawMark, detect_format
 from outreach.registers.hooks import run_after_import
 from outreach.registers.mappings import ColumnMapping, as_mapping
-from outreach.registers.models import ImportBatch
+from outreach.registers.models import ImportBatch, MarkChange
 from outreach.registers.report import MAX_SAMPLE, ImportReport, ProblemLog
 from outreach.schools.models import Pupil, School
 from outreach.schools.upn import upn_problem
@@ -46,9 +43,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, "int | None"], None]
 CHUNK = 20_000  # staged rows per COPY / executemany: bounded memory, few round trips
 PROGRESS_EVERY = 5_000
-# Up to this many added or changed sessions, rollups are refreshed week by week for the pupils
-# touched; above it (a first import, a new term) one refresh over the whole range is cheaper.
-SMALL_CHANGE = 50_000
 
 # Imported here so callers find every import service in one module (same report shape).
 from outreach.schools.roster import import_contacts, import_pupils  # noqa: E402
@@ -109,8 +103,8 @@ def import_registers(school: School | str, path: str | Path, *, format: str = "a
     stage = _Stage.create(session)
     fast: bulk.Loaded | None = None
     try:
-        if fmt == "long":  # a clean long CSV goes set-wise; anything else comes back None
-            fast = bulk.load(session, stage, path, column_mapping, school_id=school_id, batch_id=batch.id,
+        if fmt == "long":  # a clean long CSV goes column-wise; anything else comes back None
+            fast = bulk.load(session, path, column_mapping, school_id=school_id, batch_id=batch.id,
                              file_name=name, lines=lines, progress=progress, total=total)
         if fast is not None:
             report.rows, report.not_taken = fast.rows, fast.not_taken
@@ -129,8 +123,8 @@ def import_registers(school: School | str, path: str | Path, *, format: str = "a
         stage.restore()  # first: on the connection the import holds, before rollback releases it
         db.session.rollback()  # the temporary tables go with the transaction
         raise
-    if fast is not None and fast.direct:
-        _added_first_import(session, fast, school_id, report)
+    if fast is not None:
+        _record(session, fast.diff, school_id, batch.id, report)
     else:
         if not log_:
             stage.flush()
@@ -317,7 +311,6 @@ def _upsert_ctf_pupil(school_id: int, rec: "ctf.CtfPupil", report: ImportReport,
 # --- the stage and the set-based merge ---------------------------------------------------------
 
 STAGE = "_import_stage"
-DIFF = "_import_diff"  # the new and differing sessions of a small change
 
 
 class _Stage:
@@ -340,7 +333,7 @@ class _Stage:
         return self.session.connection().connection.driver_connection
 
     def drop(self) -> None:
-        for table in (STAGE, DIFF, "_import_unique", *bulk.TABLES):
+        for table in (STAGE, "_import_unique"):
             self.session.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
     def _duplicate_rows(self, sql: str) -> list[Problem]:
@@ -359,9 +352,6 @@ class _Stage:
     # dialect-specific
     def _create(self) -> None: ...
     def flush(self) -> None: ...
-    def fill(self, source: str) -> None:
-        """Stage the rows of ``source`` (pupil_id, date, session, code, line; in file order on
-        SQLite), as flush() stages the buffer: the set-based path's way in."""
     def duplicates(self) -> list[Problem]: ...
 
 
@@ -393,12 +383,6 @@ class _SqliteStage(_Stage):
             "ON CONFLICT (pupil_id, date, session) DO UPDATE SET other_code = excluded.code, "
             "other_line = excluded.line WHERE other_code IS NULL AND code <> excluded.code", self.buffer)
         self.buffer = []
-
-    def fill(self, source: str) -> None:
-        self.session.execute(text(
-            f"INSERT INTO {STAGE} (pupil_id, date, session, code, line) SELECT pupil_id, date, session, code, line "
-            f"FROM ({source}) WHERE true ON CONFLICT (pupil_id, date, session) DO UPDATE SET "
-            "other_code = excluded.code, other_line = excluded.line WHERE other_code IS NULL AND code <> excluded.code"))
 
     def restore(self) -> None:
         previous = getattr(self, "_cache_size", None)
@@ -440,9 +424,6 @@ class _PostgresStage(_Stage):
                 copy.write(payload)
         self.buffer = []
 
-    def fill(self, source: str) -> None:
-        self.session.execute(text(f"INSERT INTO {STAGE} (pupil_id, date, session, code, line) {source}"))
-
     def duplicates(self) -> list[Problem]:
         self.session.execute(text(f"ANALYZE {STAGE}"))
         repeats_sql = (f"SELECT pupil_id, date, session, MIN(code) AS code, MAX(code) AS other_code, "
@@ -463,90 +444,27 @@ class _PostgresStage(_Stage):
         return []
 
 
-def _added_first_import(session: Session, fast: bulk.Loaded, school_id: int, report: ImportReport) -> None:
-    """The counts and rollups of a first import the set-based path wrote straight into marks:
-    every staged session was new, so there is nothing to diff and no correction to record."""
-    report.added, report.changed, report.unchanged = fast.added, 0, 0
-    report.pupils_in_file = report.pupils_touched = len(fast.pupils)
-    report.date_from, report.date_to = fast.first, fast.last
-    assert fast.first is not None and fast.last is not None
-    rollups.refresh(session, school_id, fast.first, fast.last, fast.pupils)
-
-
 def _merge(session: Session, stage: _Stage, school_id: int, batch_id: int, report: ImportReport) -> None:
-    """Counts, corrections, upsert and rollups: set-based, inside the import's transaction.
+    """Write the staged marks (``store.apply`` diffs them with what the school holds, writes the
+    weeks that changed and their counts) and record what changed."""
+    rows = session.execute(text(f"SELECT pupil_id, date, session, code FROM {stage.table}"))
+    diff = store.apply(session, school_id, batch_id, store.Marks.from_rows(rows))
+    _record(session, diff, school_id, batch_id, report)
 
-    One pass joins the stage to ``marks`` and sums, per pupil, what is new and what differs (and
-    the dates those fall on); the corrections are copied to ``mark_changes``; the upsert writes
-    only sessions whose code is new or different, so a weekly re-send of the whole year touches
-    only the corrections."""
-    join = (f"FROM {stage.table} s LEFT JOIN marks k "
-            "ON k.pupil_id = s.pupil_id AND k.date = s.date AND k.session = s.session")
-    differs = "(k.code IS NULL OR k.code <> s.code)"
-    per_pupil = session.execute(text(
-        f"SELECT s.pupil_id, COUNT(*), SUM(CASE WHEN k.code IS NULL THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN k.code <> s.code THEN 1 ELSE 0 END), MIN(s.date), MAX(s.date), "
-        f"MIN(CASE WHEN {differs} THEN s.date END), MAX(CASE WHEN {differs} THEN s.date END) "
-        f"{join} GROUP BY s.pupil_id")).all()
-    staged = sum(row[1] for row in per_pupil)
-    report.added = sum(int(row[2] or 0) for row in per_pupil)
-    report.changed = sum(int(row[3] or 0) for row in per_pupil)
-    report.unchanged = staged - report.added - report.changed
-    report.pupils_in_file = len(per_pupil)
-    as_date = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731 - SQLite gives text
-    report.date_from = min((as_date(r[4]) for r in per_pupil), default=None)
-    report.date_to = max((as_date(r[5]) for r in per_pupil), default=None)
-    touched = [r for r in per_pupil if r[6] is not None]
-    report.pupils_touched = len(touched)
-    if not touched:
+
+def _record(session: Session, diff: store.Diff, school_id: int, batch_id: int, report: ImportReport) -> None:
+    """The report's counts, a sample of the corrections, and every correction in
+    ``mark_changes`` (the pupil timelines read them)."""
+    report.added, report.changed, report.unchanged = diff.added, diff.changed, diff.unchanged
+    report.pupils_in_file, report.pupils_touched = diff.pupils_in_file, diff.pupils_touched
+    report.date_from, report.date_to = diff.first, diff.last
+    if not diff.changes:
         return
-    params = {"batch": batch_id, "school": school_id}
-    key = "{t}.pupil_id = {s}.pupil_id AND {t}.date = {s}.date AND {t}.session = {s}.session"
-    small = report.added + report.changed <= SMALL_CHANGE
-    if small:
-        # A correction or a new week: copy just the new and differing sessions aside (one join),
-        # so every later statement reads a few rows instead of joining the whole stage again.
-        on_commit = " ON COMMIT DROP" if session.get_bind().dialect.name == "postgresql" else ""
-        session.execute(text(f"CREATE TEMP TABLE {DIFF}{on_commit} AS SELECT s.pupil_id, s.date, s.session, s.code, "
-                             f"k.code AS old_code {join} WHERE {differs}"))
-        changed_rows = f"SELECT pupil_id, date, session, old_code, code FROM {DIFF} WHERE old_code IS NOT NULL"
-        new_rows = f"SELECT pupil_id, date, session, code FROM {DIFF} WHERE old_code IS NULL"
-    else:
-        changed_rows = (f"SELECT s.pupil_id, s.date, s.session, k.code AS old_code, s.code FROM {stage.table} s "
-                        f"JOIN marks k ON {key.format(t='k', s='s')} WHERE k.code <> s.code")
-        only_new = "" if report.added == staged else (
-            f" WHERE NOT EXISTS (SELECT 1 FROM marks k WHERE {key.format(t='k', s='s')})")
-        new_rows = f"SELECT s.pupil_id, s.date, s.session, s.code FROM {stage.table} s{only_new}"
-    if report.changed:
-        report.changes = [
-            {"upn": upn, "date": d if isinstance(d, str) else d.isoformat(), "session": sess, "old": old, "new": new}
-            for upn, d, sess, old, new in session.execute(text(
-                f"SELECT p.upn, c.date, c.session, c.old_code, c.code FROM ({changed_rows}) c "
-                f"JOIN pupils p ON p.id = c.pupil_id ORDER BY c.date, c.session, p.upn LIMIT {MAX_SAMPLE}"))]
-        session.execute(text(
-            "INSERT INTO mark_changes (batch_id, school_id, pupil_id, date, session, old_code, new_code) "
-            f"SELECT :batch, :school, c.pupil_id, c.date, c.session, c.old_code, c.code FROM ({changed_rows}) c"), params)
-        # An UPDATE for corrected sessions and a plain INSERT for new ones, rather than one
-        # upsert: ON CONFLICT's speculative insertion costs ~60% more per row on PostgreSQL, and
-        # a first import (everything new) needs no existence test at all. The school's import
-        # lock (PostgreSQL) or SQLite's single writer keeps the counts above true until commit.
-        session.execute(text(f"UPDATE marks SET code = c.code, batch_id = :batch FROM ({changed_rows}) c "
-                             f"WHERE {key.format(t='marks', s='c')}"), params)
-    if report.added:
-        session.execute(text(
-            "INSERT INTO marks (pupil_id, date, session, school_id, code, batch_id) "
-            f"SELECT n.pupil_id, n.date, n.session, :school, n.code, :batch FROM ({new_rows}) n "
-            "ORDER BY n.pupil_id, n.date, n.session"), params)
-    if small:
-        # Refresh only the weeks each change falls in, for the pupils changed in them: a weekly
-        # re-send with a few hundred recoded sessions spread over the year then costs a few small
-        # statements instead of recomputing the whole school's year.
-        by_week: dict[date, set[int]] = {}
-        for pupil_id, day in session.execute(text(f"SELECT DISTINCT pupil_id, date FROM {DIFF}")):
-            by_week.setdefault(week_start(as_date(day)), set()).add(pupil_id)
-        for monday, pupils in sorted(by_week.items()):
-            rollups.refresh(session, school_id, monday, monday + timedelta(days=6), pupils)
-        return
-    first = min(as_date(r[6]) for r in touched)
-    last = max(as_date(r[7]) for r in touched)
-    rollups.refresh(session, school_id, first, last, [r[0] for r in touched])
+    upns = dict(session.execute(select(Pupil.id, Pupil.upn).where(
+        Pupil.school_id == school_id, Pupil.id.in_(sorted({c[0] for c in diff.changes})))).all())
+    sample = sorted(diff.changes, key=lambda c: (c[1], c[2], upns.get(c[0], "")))[:MAX_SAMPLE]
+    report.changes = [{"upn": upns.get(p, ""), "date": d.isoformat(), "session": sess, "old": old, "new": new}
+                      for p, d, sess, old, new in sample]
+    session.execute(insert(MarkChange), [
+        {"batch_id": batch_id, "school_id": school_id, "pupil_id": p, "date": d, "session": sess,
+         "old_code": old, "new_code": new} for p, d, sess, old, new in diff.changes])

@@ -21,6 +21,7 @@ from outreach.core.timeutil import academic_year_start, week_start
 from outreach.demo.steps import DemoContext, register_demo_step
 from outreach.extensions import db
 from outreach.registers.models import Mark
+from outreach.registers.store import week_bounds
 from outreach.schools.models import Contact, PupilContact
 from outreach.walking_bus import services
 from outreach.walking_bus.times import parse_days
@@ -94,7 +95,8 @@ def add_walking_buses(ctx: DemoContext) -> str | None:
     for route, chosen in routes:
         days_run = parse_days(route.days)
         am = db.session.execute(select(Mark.pupil_id, Mark.date, Mark.code).where(
-            Mark.pupil_id.in_(chosen), Mark.session == "AM", Mark.date >= start, Mark.date < ctx.today)).all()
+            Mark.pupil_id.in_(chosen), Mark.week_start.between(*week_bounds(start, ctx.today)), Mark.session == "AM",
+            Mark.date >= start, Mark.date < ctx.today)).all()
         came: dict[date, list[int]] = {}
         for pupil_id, day, code in am:
             if day.weekday() in days_run and classify(code, day) is Category.PRESENT:

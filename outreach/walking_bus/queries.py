@@ -13,6 +13,7 @@ from outreach.extensions import db
 from outreach.impact.data import measure_programme
 from outreach.impact.stats import MIN_PUPILS, ImpactResult
 from outreach.registers.models import Mark
+from outreach.registers.store import week_bounds
 from outreach.schools.models import Pupil
 from outreach.walking_bus import services
 from outreach.walking_bus.models import (RotaAssignment, WalkingBusAlert, WalkingBusEnrolment,
@@ -153,7 +154,7 @@ def check_in_view(school_id: int, route: WalkingBusRoute, day: date) -> CheckIn:
     rows = []
     the_places = places(route, day)
     marks = dict(db.session.execute(select(Mark.pupil_id, Mark.code).where(
-        Mark.school_id == school_id, Mark.date == day, Mark.session == "AM",
+        Mark.school_id == school_id, Mark.week_start == week_bounds(day, day)[0], Mark.date == day, Mark.session == "AM",
         Mark.pupil_id.in_([p.pupil.id for p in the_places]))).all())
     for place in the_places:
         code = marks.get(place.pupil.id)

@@ -263,11 +263,10 @@ def test_admin_chooses_a_trust(app: Flask, world: World) -> None:
 
 
 def test_kept_figures_follow_new_marks_at_once(app: Flask, world: World, reg: dict[str, Any]) -> None:
-    """The overview and pupil list are kept per process; a rollup write (what every import does)
+    """The overview and pupil list are kept per process; a store write (what every import does)
     bumps the school's figure version in its transaction, so the next page shows the change."""
-    from outreach.attendance import rollups
     from outreach.attendance.models import FigureVersion
-    from outreach.registers.models import Mark
+    from outreach.registers import store
 
     school, good, today = reg["school"], reg["good"], reg["today"]
     client = signed_in_client(app, world.email("officer"))
@@ -276,9 +275,7 @@ def test_kept_figures_follow_new_marks_at_once(app: Flask, world: World, reg: di
     assert name(good) not in pupils(client, "?flag=pa")
     version = db.session.get(FigureVersion, school.id).version
     days = [d for d in reg["days"] if d != today][-14:]
-    db.session.query(Mark).filter(Mark.pupil_id == good.id, Mark.date.in_(days)).update({"code": "O"},
-                                                                                        synchronize_session=False)
-    rollups.refresh(db.session, school.id, days[0], days[-1])
+    store.write(db.session, school.id, [(good.id, d, s, "O") for d in days for s in ("AM", "PM")])
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(FigureVersion, school.id).version == version + 1

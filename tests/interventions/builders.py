@@ -4,11 +4,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Callable, Iterable, Mapping
 
-from sqlalchemy import insert
-
-from outreach.attendance import rollups
 from outreach.extensions import db
-from outreach.registers.models import Mark
+from outreach.registers import store
 from outreach.schools.models import Pupil, School
 
 # Holidays (inclusive): October half term, Christmas, February half term, Easter, May half term,
@@ -55,7 +52,7 @@ def present(day: date, session: str) -> str:
 
 
 def write_register(school: School, plans: Mapping[Pupil, Mapping[date, str | tuple[str, str]] | CodeFn],
-                   start: date = YEAR_START, end: date = date(2025, 7, 22)) -> None:
+                   start: date = YEAR_START, end: date = date(2025, 7, 22), batch_id: int | None = None) -> None:
     """Marks for every school day in [start, end]: present unless the plan says otherwise (a code
     for the whole day, an (AM, PM) pair, or a function of (date, session)); then rollups."""
     rows = []
@@ -68,10 +65,9 @@ def write_register(school: School, plans: Mapping[Pupil, Mapping[date, str | tup
                 else:
                     entry = plan.get(day)
                     code = present(day, session) if entry is None else (entry if isinstance(entry, str) else entry[i])
-                rows.append({"pupil_id": pupil.id, "school_id": school.id, "date": day, "session": session, "code": code})
-    for i in range(0, len(rows), 5000):
-        db.session.execute(insert(Mark), rows[i:i + 5000])
-    rollups.refresh(db.session, school.id, start, end)
+                rows.append((pupil.id, day, session, code))
+    db.session.flush()
+    store.write(db.session, school.id, rows, batch_id)
     db.session.commit()
 
 

@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from outreach.core.errors import NotFound, UserError
 from outreach.extensions import db
 from outreach.interventions import packs, queries, referrals, services
 from outreach.interventions.models import Intervention, RuleSettings
-from outreach.registers.models import ImportBatch, Mark, MarkChange
+from outreach.registers.models import ImportBatch, MarkChange
 from tests.factories import make_pupil, make_school
 from tests.interventions.builders import school_days, write_register
 
@@ -107,8 +107,8 @@ def _timeline_fixture(school):
                         finished_at=datetime(2024, 11, 15, 16, 1, tzinfo=timezone.utc), created_by="Ms Office")
     db.session.add(batch)
     db.session.flush()
-    write_register(school, {pupil: {date(2024, 11, 11): ("N", "N")}}, start=date(2024, 11, 11), end=date(2024, 11, 15))
-    db.session.execute(update(Mark).where(Mark.pupil_id == pupil.id).values(batch_id=batch.id))
+    write_register(school, {pupil: {date(2024, 11, 11): ("N", "N")}}, start=date(2024, 11, 11), end=date(2024, 11, 15),
+                   batch_id=batch.id)
     fix = ImportBatch(school_id=school.id, file_name="week46-fix.csv", format="long", status="completed",
                       created_at=datetime(2024, 11, 18, 9, tzinfo=timezone.utc), created_by="Ms Office")
     db.session.add(fix)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from outreach.extensions import db
+from outreach.registers.models import Mark
 from outreach.schools.models import School
 from outreach.schools.upn import make_upn
 from tests.factories import make_pupil, make_school
@@ -39,7 +40,9 @@ def write(tmp_path: Path, name: str, text: str, *, bom: bool = False, crlf: bool
 
 def table_counts() -> dict[str, int]:
     db.session.rollback()
-    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+    counts = {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+    counts["marks"] = db.session.scalar(select(func.count()).select_from(Mark))  # the view over pupil_weeks
+    return counts
 
 
 def long_csv(rows: list[tuple[str, str, str, str]], header: str = "UPN,Date,Session,Mark") -> str:

@@ -4,7 +4,7 @@ path imports, and hand every file it cannot vouch for to the streaming path.
 The two paths are compared on real files: a file and the same file with a blank line at the end
 (the set-based path declines blank lines; the streaming path skips them) must give the same
 report, marks, corrections and rollups. Which path took a file is read from the importer's debug
-log ("set-based path not used: ...")."""
+log ("column-wise path not used: ...")."""
 from __future__ import annotations
 
 import logging
@@ -23,7 +23,7 @@ from tests.factories import make_pupil, make_school
 from tests.registers.conftest import UPNS, long_csv, table_counts, write
 
 A, B, C = UPNS
-FALLBACK = "set-based path not used"
+FALLBACK = "column-wise path not used"
 
 # Two weeks across the 2024 code switch's first autumn, as exports vary them: UK and ISO dates,
 # lower-case sessions and codes, padding, not-taken marks (- and blank), a not-counted X.

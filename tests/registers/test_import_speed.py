@@ -1,11 +1,12 @@
 """What the import speed work changed must not weaken integrity or leak connection settings:
-marks keep the pupil foreign key (a deleted pupil takes their marks) and lose only the two that
-cost a trigger per row; SQLite's bigger page cache lasts only as long as the import."""
+pupil weeks (which hold the marks) have no foreign keys, a trigger per row written, but a deleted
+pupil still takes their marks; SQLite's bigger page cache lasts only as long as the import."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, inspect, select, text
 
+from outreach.attendance.models import PupilWeek
 from outreach.extensions import db
 from outreach.registers.models import Mark
 from outreach.registers.services import import_registers
@@ -16,28 +17,30 @@ A = UPNS[0]
 ROWS = [(A, "2024-09-02", "AM", "/"), (A, "2024-09-02", "PM", "N")]
 
 
-def test_marks_keep_only_the_pupil_foreign_key_with_cascade():
-    fks = inspect(db.engine).get_foreign_keys("marks")
-    assert [(fk["constrained_columns"], fk["referred_table"]) for fk in fks] == [(["pupil_id"], "pupils")]
-    assert (fks[0]["options"].get("ondelete") or "").upper() == "CASCADE"
+def test_pupil_weeks_have_no_foreign_keys():
+    """Marks live in pupil_weeks (0019), whose keys were a trigger per row written: gone; the
+    pupil key's cascade is a trigger on pupils (next test)."""
+    assert inspect(db.engine).get_foreign_keys("pupil_weeks") == []
 
 
-def test_marks_have_only_the_indexes_queries_read():
-    """Each index is paid on every mark an import writes: (school_id, date, ...) serves rollups and
-    date ranges, the partial N index the Today page and rules; none on batch_id (0017)."""
-    indexes = {ix["name"]: ix["column_names"] for ix in inspect(db.engine).get_indexes("marks")}
-    assert indexes == {"ix_marks_school_date": ["school_id", "date", "pupil_id", "code"],
-                       "ix_marks_school_n": ["school_id", "date", "pupil_id"]}
+def test_pupil_weeks_have_only_the_covering_index_and_marks_is_a_view():
+    """Each index is paid on every week an import writes: only the covering (school_id,
+    week_start, counts) index that every figure reads; marks is the view unfolding the weeks."""
+    inspector = inspect(db.engine)
+    indexes = {ix["name"]: ix["column_names"][:2] for ix in inspector.get_indexes("pupil_weeks")}
+    assert indexes == {"ix_pupil_weeks_school_week": ["school_id", "week_start"]}
+    assert "marks" in inspector.get_view_names() and "marks" not in inspector.get_table_names()
 
 
 def test_deleting_a_pupil_deletes_their_marks_in_the_database(tmp_path, school):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite here does not enforce foreign keys (no PRAGMA foreign_keys)")
-    assert import_registers(school, write(tmp_path, "r.csv", long_csv(ROWS))).ok
+    """On both engines, by the database itself (a trigger on pupils), whoever deletes the pupil."""
+    assert import_registers(school, write(tmp_path, "r.csv", long_csv(ROWS + [(UPNS[1], "2024-09-02", "AM", "/")]))).ok
     pupil_id = db.session.scalar(select(Pupil.id).where(Pupil.upn == A))
     db.session.execute(Pupil.__table__.delete().where(Pupil.__table__.c.id == pupil_id))
     db.session.commit()
     assert db.session.scalars(select(Mark).where(Mark.pupil_id == pupil_id)).all() == []
+    assert db.session.scalars(select(PupilWeek).where(PupilWeek.pupil_id == pupil_id)).all() == []
+    assert len(db.session.scalars(select(Mark)).all()) == 1  # the other pupil's mark stays
 
 
 @pytest.fixture()
