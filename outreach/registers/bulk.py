@@ -22,7 +22,7 @@ import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -63,11 +63,20 @@ class _Column:
         self.index: dict[str, int] = {}
         self.parts: list[np.ndarray] = []
 
-    def add(self, values: pd.Series) -> None:
-        codes, uniques = pd.factorize(values, sort=False)
+    def add(self, values: pd.Series) -> bool:
+        """Take a chunk's values (strings, or a categorical of strings); False if pandas read
+        them as something else (a categorical of numbers: "007" would have become 7)."""
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            uniques = values.cat.categories
+            if not pd.api.types.is_string_dtype(uniques.dtype):
+                return False
+            codes = values.cat.codes.to_numpy()
+        else:
+            codes, uniques = pd.factorize(values, sort=False)
         lut = np.fromiter((self.index.setdefault(u, len(self.index)) for u in uniques.tolist()),
                           dtype=np.int64, count=len(uniques))
         self.parts.append(lut[codes] if len(lut) else np.zeros(0, dtype=np.int64))
+        return True
 
     @property
     def raw(self) -> list[str]:
@@ -222,28 +231,89 @@ def _header(path: Path, mapping: ColumnMapping) -> tuple[list[str], dict[str, in
     return _fallback("a column is missing") if missing else (header, found)
 
 
+def _one_row_a_line(path: Path) -> bool:
+    """Whether every line, the header's included, holds the header's number of fields: no blank
+    line, no short or long row, no quoted cell across lines. pandas cannot say (it pads a short
+    row with empty cells and, reading some columns only, ignores a long row's extras), so the
+    commas are counted in the bytes, a block at a time, leaving out commas inside quotes."""
+    expected: int | None = None
+    with open(path, "rb") as handle:
+        carry = handle.read(3)
+        carry = b"" if carry == b"\xef\xbb\xbf" else carry
+        while True:
+            block = handle.read(1 << 22)
+            data = carry + block
+            if block:  # whole lines only; the rest waits for the next block
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    carry = data
+                    continue
+            elif not data:
+                return expected is not None
+            else:  # the last line, without its newline
+                data += b"\n"
+                cut = len(data)
+            segment, carry = data[:cut], data[cut:]
+            counts = _commas_per_line(segment)
+            if counts is None:
+                return False
+            if expected is None:
+                expected = int(counts[0])
+            if (counts != expected).any():
+                return False
+            if not block:
+                return True
+
+
+def _commas_per_line(segment: bytes) -> np.ndarray | None:
+    """Separating commas in each line of ``segment`` (whole lines, starting outside quotes), or
+    None if a newline falls inside quotes."""
+    arr = np.frombuffer(segment, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    commas = np.flatnonzero(arr == 44)
+    quotes = np.flatnonzero(arr == 34)
+    if len(quotes):  # inside quotes: an odd number of quote characters before it
+        if (np.searchsorted(quotes, newlines) & 1).any():
+            return None
+        commas = commas[(np.searchsorted(quotes, commas) & 1) == 0]
+    return np.diff(np.searchsorted(commas, newlines), prepend=0)
+
+
 def _read(path: Path, positions: list[int], progress: Progress | None,
           total: int | None) -> list[_Column] | None:
-    """The four fields of every row, factorised chunk by chunk (pandas' C parser)."""
+    """The four fields of every row, factorised chunk by chunk (pandas' C parser). Read as
+    categoricals first (pandas factorises while it parses: twice as fast), or as strings when a
+    column's values all look like numbers (pandas would have turned them into numbers)."""
     order = sorted(set(positions))
     if len(order) != len(positions):
         return _fallback("one column holds two fields")
+    if not _one_row_a_line(path):
+        return _fallback("not one row a line of the header's width (blank line, short or long row, "
+                         "quoted cell across lines)")
+    for dtype in ("category", str):
+        out = _read_as(path, positions, order, dtype, progress, total)
+        if out is not False:
+            return out
+    return None
+
+
+def _read_as(path: Path, positions: list[int], order: list[int], dtype: Any, progress: Progress | None,
+             total: int | None) -> list[_Column] | None | bool:
     out = [_Column() for _ in positions]
     done = 0
     # A hundred progress reports for a file of known size, else chunks of CHUNK_ROWS.
     step = CHUNK_ROWS if progress is None or not total else max(1, min(CHUNK_ROWS, total // 100))
     try:
-        chunks = pd.read_csv(path, encoding="utf-8-sig", header=0, usecols=order, dtype=str, keep_default_na=False,
-                             na_filter=False, skip_blank_lines=True, chunksize=step, engine="c")
+        chunks = pd.read_csv(path, encoding="utf-8-sig", header=0, usecols=order, dtype=dtype,
+                             keep_default_na=False, na_filter=False, skip_blank_lines=False, chunksize=step,
+                             engine="c")
         for chunk in chunks:
             for column, position in zip(out, positions):
-                values = chunk.iloc[:, order.index(position)]
-                if values.isna().any():
-                    return _fallback("a short row")
-                column.add(values)
+                if not column.add(chunk.iloc[:, order.index(position)]):
+                    return False
             done += len(chunk)
             if progress is not None:
                 progress(done, total)
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError):
-        return _fallback("a row of the wrong width, or not UTF-8 text")
+        return _fallback("a row pandas cannot read, or not UTF-8 text")
     return out

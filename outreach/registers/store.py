@@ -185,42 +185,32 @@ def _join(tokens: np.ndarray, width: int) -> list[str]:
 # --- counting ----------------------------------------------------------------------------------
 
 
-def _categories(weeks: np.ndarray, grid: np.ndarray, vocab: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per slot of ``grid`` (rows, SLOTS; -1 empty) its count column (0-5, -1 empty) and whether
-    it is late, each code classified by the table in force on its own date.
-
-    The classification is a table of every (day, code) in the rows' span, built with
-    ``codes.lookup`` (a few thousand calls for a year) and indexed by numpy, rather than a lookup
-    per mark or a sort of the marks by (day, code)."""
-    filled = grid >= 0
-    category = np.full(grid.shape, -1, dtype=np.int64)
-    late = np.zeros(grid.shape, dtype=bool)
-    if not filled.any():
-        return category, late
-    days = weeks[:, None] + (np.arange(SLOTS) // 2)[None, :]
-    first = int(weeks.min())
-    span = int(weeks.max()) - first + 7
-    used = np.zeros((span, len(vocab)), dtype=bool)
-    used[days[filled] - first, grid[filled]] = True
-    table = np.full((span, len(vocab)), -1, dtype=np.int64)
-    for offset, code in zip(*np.nonzero(used)):
-        table[offset, code] = _CATEGORY_INDEX[lookup(vocab[code], date.fromordinal(first + int(offset))).category]
-    category[filled] = table[days[filled] - first, grid[filled]]
-    late_vocab = np.array([c in LATE_CODES for c in vocab] + [False], dtype=bool)
-    late = late_vocab[grid] & filled
-    return category, late
-
-
 def counts(weeks: np.ndarray, grid: np.ndarray, vocab: list[str]) -> np.ndarray:
-    """(rows, 8): the six category counts, late and possible, per row of ``grid``."""
-    category, late = _categories(weeks, grid, vocab)
+    """(rows, 8): the six category counts, late and possible, per row of ``grid`` (rows, SLOTS;
+    -1 for an empty slot), each code classified by the table in force on its own date.
+
+    The classification is a table of every (day, code) in the rows' span that occurs, built with
+    ``codes.lookup`` (a few thousand calls for a year) and read back per slot by numpy indexing,
+    rather than a lookup per mark or a sort of the marks by (day, code)."""
     rows = grid.shape[0]
     out = np.zeros((rows, 8), dtype=np.int64)
-    filled = category >= 0
-    if rows and filled.any():
-        row_index = np.broadcast_to(np.arange(rows)[:, None], grid.shape)
-        out[:, :6] = np.bincount(row_index[filled] * 6 + category[filled], minlength=rows * 6).reshape(rows, 6)
-        out[:, LATE] = late.sum(axis=1)
+    if not rows:
+        return out
+    first = int(weeks.min())
+    day = (weeks - first)[:, None] + (np.arange(SLOTS) // 2)[None, :]
+    code = np.where(grid >= 0, grid, len(vocab))  # the last column: no mark
+    span = int(weeks.max()) - first + 7
+    used = np.zeros((span, len(vocab) + 1), dtype=bool)
+    used[day, code] = True
+    used[:, len(vocab)] = False
+    table = np.full((span, len(vocab) + 1), len(COUNT_COLUMNS), dtype=np.int64)  # 6: not counted anywhere
+    for offset, c in zip(*np.nonzero(used)):
+        table[offset, c] = _CATEGORY_INDEX[lookup(vocab[c], date.fromordinal(first + int(offset))).category]
+    category = table[day, code]
+    out[:, :6] = np.bincount((np.arange(rows)[:, None] * 7 + category).ravel(), minlength=rows * 7
+                             ).reshape(rows, 7)[:, :6]
+    late = np.array([c in LATE_CODES for c in vocab] + [False], dtype=bool)
+    out[:, LATE] = late[code].sum(axis=1)
     out[:, 7] = out[:, :4].sum(axis=1)
     return out
 
@@ -247,39 +237,100 @@ def _as_ordinal(day: Any) -> int:
     return (date.fromisoformat(day) if isinstance(day, str) else day).toordinal()
 
 
-def _write_rows(session: Session, keys_to_delete: list[tuple[int, str]], columns: list[list[Any]]) -> None:
-    """Replace rows: delete the old versions by key, then bulk-insert ``columns`` (in
-    ``ROW_COLUMNS`` order): ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+@dataclass
+class _Rows:
+    """Pupil-weeks to insert, column-wise (``ROW_COLUMNS``)."""
+
+    pupils: np.ndarray
+    weeks: np.ndarray  # ordinals of the Mondays
+    school_id: int
+    counts: np.ndarray  # (rows, 8)
+    codes: np.ndarray  # S28
+    batch_ids: list[int | None]
+    batches: list[str]
+
+    def __len__(self) -> int:
+        return len(self.pupils)
+
+    def take(self, at: np.ndarray) -> "_Rows":
+        index = at.tolist()
+        return _Rows(self.pupils[at], self.weeks[at], self.school_id, self.counts[at], self.codes[at],
+                     [self.batch_ids[i] for i in index], [self.batches[i] for i in index])
+
+    def columns(self) -> list[list[Any]]:
+        iso = {w: date.fromordinal(w).isoformat() for w in set(self.weeks.tolist())}
+        return [self.pupils.tolist(), [iso[w] for w in self.weeks.tolist()], [self.school_id] * len(self),
+                *self.counts.T.tolist(), [c.decode("ascii").ljust(SLOTS * CODE_WIDTH) for c in self.codes.tolist()],
+                self.batch_ids, self.batches]
+
+
+_PG_EPOCH = date(2000, 1, 1).toordinal()
+# COPY's binary format for the usual row, one import batch for the whole week (batch_id set,
+# batches empty): each field a big-endian length and value, in ROW_COLUMNS order.
+_BINARY_ROW = np.dtype(
+    [("fields", ">i2"), ("l_pupil", ">i4"), ("pupil", ">i4"), ("l_week", ">i4"), ("week", ">i4"),
+     ("l_school", ">i4"), ("school", ">i4")]
+    + [item for i in range(8) for item in ((f"l_n{i}", ">i4"), (f"n{i}", ">i2"))]
+    + [("l_codes", ">i4"), ("codes", f"S{SLOTS * CODE_WIDTH}"), ("l_batch", ">i4"), ("batch", ">i4"),
+       ("l_batches", ">i4")])
+
+
+def _binary_copy(rows: _Rows) -> bytes:
+    """The rows as one ``COPY ... (FORMAT binary)`` payload, built by numpy: no Python per row,
+    and the server parses no text."""
+    out = np.zeros(len(rows), dtype=_BINARY_ROW)
+    out["fields"] = len(ROW_COLUMNS)
+    for name, width in (("pupil", 4), ("week", 4), ("school", 4), ("batch", 4)):
+        out[f"l_{name}"] = width
+    out["pupil"] = rows.pupils
+    out["week"] = rows.weeks - _PG_EPOCH
+    out["school"] = rows.school_id
+    for i in range(8):
+        out[f"l_n{i}"] = 2
+        out[f"n{i}"] = rows.counts[:, i]
+    out["l_codes"] = SLOTS * CODE_WIDTH
+    out["codes"] = rows.codes
+    out["batch"] = np.array(rows.batch_ids, dtype=np.int64)
+    out["l_batches"] = 0
+    return b"PGCOPY\n\xff\r\n\x00" + bytes(8) + out.tobytes() + b"\xff\xff"
+
+
+def _write_rows(session: Session, keys_to_delete: list[tuple[int, str]], rows: _Rows) -> None:
+    """Replace rows: delete the old versions by key, then bulk-insert ``rows``: ``COPY`` on
+    PostgreSQL (binary for the usual row, text for the rest), ``executemany`` on SQLite."""
     dbapi = session.connection().connection.driver_connection
     postgres = session.get_bind().dialect.name == "postgresql"
     session.flush()
-    if keys_to_delete:
-        mark = "%s" if postgres else "?"
-        if postgres:
-            keys_to_delete = [(p, date.fromisoformat(w)) for p, w in keys_to_delete]  # type: ignore[misc]
-        cursor = dbapi.cursor()
-        try:
-            cursor.executemany(f"DELETE FROM pupil_weeks WHERE pupil_id = {mark} AND week_start = {mark}",
-                               keys_to_delete)
-        finally:
-            cursor.close()
-    if not columns or not columns[0]:
+    if keys_to_delete and postgres:  # one statement, the keys as two arrays
+        pupils, weeks = zip(*keys_to_delete)
+        with dbapi.cursor() as cur:
+            cur.execute("DELETE FROM pupil_weeks w USING unnest(%s::integer[], %s::date[]) AS k(pupil_id, week_start) "
+                        "WHERE w.pupil_id = k.pupil_id AND w.week_start = k.week_start",
+                        (list(pupils), [date.fromisoformat(w) for w in weeks]))
+    elif keys_to_delete:
+        dbapi.executemany("DELETE FROM pupil_weeks WHERE pupil_id = ? AND week_start = ?", keys_to_delete)
+    if not len(rows):
         return
     names = ", ".join(ROW_COLUMNS)
-    if postgres:
-        # COPY's text format: only the codes can hold a backslash (the code "\\"), its escape;
-        # a null batch_id is \N.
-        codes_at = ROW_COLUMNS.index("codes")
-        text_columns = [list(map(str, c)) for c in columns[:codes_at]] + [
-            [c.replace("\\", "\\\\") for c in columns[codes_at]],
-            ["\\N" if b is None else str(b) for b in columns[codes_at + 1]], columns[codes_at + 2]]
-        payload = "\n".join(map("\t".join, zip(*text_columns))) + "\n"
-        with dbapi.cursor() as cur:
-            with cur.copy(f"COPY pupil_weeks ({names}) FROM STDIN") as copy:
-                copy.write(payload)
-    else:
+    if not postgres:
         dbapi.executemany(f"INSERT INTO pupil_weeks ({names}) VALUES ({', '.join('?' * len(ROW_COLUMNS))})",
-                          zip(*columns))
+                          zip(*rows.columns()))
+        return
+    usual = np.array([b is not None and not e for b, e in zip(rows.batch_ids, rows.batches)], dtype=bool)
+    with dbapi.cursor() as cur:
+        if usual.any():
+            with cur.copy(f"COPY pupil_weeks ({names}) FROM STDIN (FORMAT binary)") as copy:
+                copy.write(_binary_copy(rows.take(np.flatnonzero(usual))))
+        if not usual.all():
+            # COPY's text format: only the codes can hold a backslash (the code "\\"), its
+            # escape; a null batch_id is \N.
+            columns = rows.take(np.flatnonzero(~usual)).columns()
+            codes_at = ROW_COLUMNS.index("codes")
+            text_columns = [list(map(str, c)) for c in columns[:codes_at]] + [
+                [c.replace("\\", "\\\\") for c in columns[codes_at]],
+                ["\\N" if b is None else str(b) for b in columns[codes_at + 1]], columns[codes_at + 2]]
+            with cur.copy(f"COPY pupil_weeks ({names}) FROM STDIN") as copy:
+                copy.write("\n".join(map("\t".join, zip(*text_columns))) + "\n")
 
 
 def apply(session: Session, school_id: int, batch_id: int | None, marks: Marks) -> Diff:
@@ -352,13 +403,10 @@ def _store(session: Session, school_id: int, pupils: np.ndarray, weeks: np.ndarr
     """Write these pupil-weeks (deleting the old versions of those marked ``replace``)."""
     count = counts(weeks, grid, vocab)
     tokens = _tokens(vocab)[np.where(grid >= 0, grid, len(vocab))]
-    week_list = weeks.tolist()
-    iso = {w: date.fromordinal(w).isoformat() for w in set(week_list)}
-    # Column by column (a row is a tuple of them): ~75,000 rows are built with C loops.
-    columns: list[list[Any]] = [pupils.tolist(), [iso[w] for w in week_list], [school_id] * len(week_list),
-                                *count.T.tolist(), _join(tokens, CODE_WIDTH), *_batch_columns(batches, grid >= 0)]
-    stale = [(columns[0][i], columns[1][i]) for i in np.flatnonzero(replace).tolist()]
-    _write_rows(session, stale, columns)
+    codes = np.ascontiguousarray(tokens).view(f"S{SLOTS * CODE_WIDTH}").ravel()
+    rows = _Rows(pupils, weeks, school_id, count, codes, *_batch_columns(batches, grid >= 0))
+    stale = [(int(pupils[i]), date.fromordinal(int(weeks[i])).isoformat()) for i in np.flatnonzero(replace).tolist()]
+    _write_rows(session, stale, rows)
 
 
 def recount(session: Session, school_id: int, first: date | None = None, last: date | None = None,
