@@ -85,8 +85,10 @@ def upgrade():
         batch_op.drop_constraint("fk_pupil_weeks_pupil_id_pupils", type_="foreignkey")
 
     # Move the marks into their weeks, a school at a time (bounded memory), then recount.
+    counts = ("present", "aea", "authorised", "unauthorised", "late", "not_counted", "admin", "possible")
     weeks_table = sa.table("pupil_weeks", sa.column("pupil_id"), sa.column("week_start"), sa.column("school_id"),
-                           sa.column("codes"), sa.column("batch_id"), sa.column("batches"))
+                           sa.column("codes"), sa.column("batch_id"), sa.column("batches"),
+                           *(sa.column(c) for c in counts))
     schools = [sid for (sid,) in bind.execute(sa.text("SELECT DISTINCT school_id FROM marks"))]
     for school_id in schools:
         weeks: dict[tuple[int, date], tuple[list[str], list[int | None]]] = {}
@@ -103,7 +105,7 @@ def upgrade():
         for (p, w), (c, b) in weeks.items():
             one, each = _batch_columns(b)
             rows.append({"pupil_id": p, "week_start": w, "school_id": school_id, "codes": "".join(c),
-                         "batch_id": one, "batches": each})
+                         "batch_id": one, "batches": each, **dict.fromkeys(counts, 0)})  # recounted below
         for i in range(0, len(rows), 5000):
             op.bulk_insert(weeks_table, rows[i:i + 5000])
     op.drop_table("marks")

@@ -7,17 +7,14 @@ expression generated from ``codes.TABLES``, so it cannot drift from the Python c
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Iterable
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.attendance.codes import TABLES, Category, LATE_CODES
-from outreach.attendance.models import PupilWeek
-from outreach.core.timeutil import week_start
 
-_COLUMNS = ("present", "aea", "authorised", "unauthorised", "not_counted", "admin")
 _CATEGORY_COLUMN = {
     Category.PRESENT: "present", Category.AEA: "aea", Category.AUTHORISED: "authorised",
     Category.UNAUTHORISED: "unauthorised", Category.NOT_COUNTED: "not_counted", Category.ADMIN: "admin",

@@ -167,8 +167,8 @@ def _batch_columns(batches: np.ndarray, filled: np.ndarray) -> tuple[list[int | 
     mixed = np.flatnonzero(~uniform)
     for i, token in zip(np.flatnonzero(uniform).tolist(), first[uniform].tolist()):
         ids[i] = int(token) if token.strip() else None
-    for i, text in zip(mixed.tolist(), _join(blank[mixed], BATCH_WIDTH)):
-        strings[i] = text
+    for i, each in zip(mixed.tolist(), _join(blank[mixed], BATCH_WIDTH)):
+        strings[i] = each
     return ids, strings
 
 
