@@ -175,7 +175,7 @@ def _once(marks: store.Marks) -> np.ndarray | None:
     """Indexes of the marks to keep: all of them, or, when a session is in the file twice with
     the same code (harmless: the streaming path keeps one too), the first of each. None when a
     session has two different codes: the streaming path names both lines."""
-    pupil, _ = pd.factorize(marks.pupil)
+    pupil, _ = store.dense_index(marks.pupil)
     first = int(marks.day.min())
     span = int(marks.day.max()) - first + 1
     key = (pupil * span + (marks.day - first)) * 2 + marks.pm
