@@ -172,9 +172,9 @@ def seed_big_school(trust_id: int) -> None:
 
     from sqlalchemy import text
 
-    from outreach.attendance import rollups
     from outreach.core.timeutil import academic_year_start, london_today
     from outreach.extensions import db
+    from outreach.registers import store
     from outreach.schools.models import Pupil, School
     from outreach.schools.upn import make_upn
 
@@ -202,23 +202,21 @@ def seed_big_school(trust_id: int) -> None:
     db.session.flush()
     recent = set(days[-5:])
     ids = list(db.session.scalars(select_ids(school.id)))
-    raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cur, cur.copy("COPY marks (pupil_id, date, session, school_id, code, batch_id) FROM STDIN") as copy:
-        for pupil_id in ids:
-            r = random.Random(pupil_id)
-            roll = r.random()
-            rate = 0.55 if roll < 0.02 else r.uniform(0.11, 0.2) if roll < 0.14 else r.uniform(0.01, 0.07)
-            for d in days:
-                for session in ("AM", "PM"):
-                    if r.random() < rate:
-                        code = "N" if (today - d).days < 4 else r.choice("IIIIOOMGCU")
-                    else:
-                        code = ("/" if session == "AM" else "\\") if r.random() > 0.03 else "L"
-                    copy.write_row((pupil_id, d, session, school.id, code,
-                                    week_batch.id if d in recent else year_batch.id))
-    rollups.refresh(db.session, school.id, first, today)
+    by_batch: dict[int, list[tuple]] = {year_batch.id: [], week_batch.id: []}
+    for pupil_id in ids:
+        r = random.Random(pupil_id)
+        roll = r.random()
+        rate = 0.55 if roll < 0.02 else r.uniform(0.11, 0.2) if roll < 0.14 else r.uniform(0.01, 0.07)
+        for d in days:
+            for session in ("AM", "PM"):
+                if r.random() < rate:
+                    code = "N" if (today - d).days < 4 else r.choice("IIIIOOMGCU")
+                else:
+                    code = ("/" if session == "AM" else "\\") if r.random() > 0.03 else "L"
+                by_batch[week_batch.id if d in recent else year_batch.id].append((pupil_id, d, session, code))
+    for batch_id, rows in by_batch.items():  # the store the importer writes with (marks and rollups)
+        store.write(db.session, school.id, rows, batch_id)
     db.session.commit()
-    db.session.execute(text("ANALYZE marks"))  # fresh statistics, as autovacuum would give a real database
     db.session.execute(text("ANALYZE pupil_weeks"))
     db.session.commit()
 

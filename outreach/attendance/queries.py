@@ -35,7 +35,7 @@ from outreach.core.errors import NotFound, UserError
 from outreach.core.timeutil import academic_year_start, london_today, week_start
 from outreach.extensions import db
 from outreach.registers.models import Mark
-from outreach.registers.store import week_bounds
+from outreach.registers.store import has_marks, week_bounds
 from outreach.schools.models import Pupil, School, Trust
 
 # SessionCounts fields in declaration order: rows are built positionally from these sums.
@@ -377,10 +377,7 @@ def _plan(school_id: int, rng: DateRange) -> tuple[tuple[date, date] | None, lis
 
 
 def _has_marks(school_id: int, first: date, last: date) -> bool:
-    stmt = select(_marks.c.date).where(_marks.c.school_id == school_id,
-                                       _marks.c.week_start.between(*week_bounds(first, last)),
-                                       _marks.c.date >= first, _marks.c.date <= last).limit(1)
-    return db.session.execute(stmt).first() is not None
+    return has_marks(db.session, school_id, first, last)
 
 
 # Whole weeks are read as packed integers: each pupil-week row becomes one integer holding the

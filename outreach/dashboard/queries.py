@@ -9,14 +9,12 @@ on ``ix_marks_school_date``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from datetime import date, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import func, select
 
 from outreach.attendance import queries as aq
-from outreach.attendance.codes import TABLES, table_for
 from outreach.attendance.measures import SessionCounts, sessions_until_persistent_absence
 from outreach.attendance.national import reference_figures
 from outreach.attendance.periods import DateRange, term_of
@@ -28,7 +26,7 @@ from outreach.interventions import rules
 from outreach.interventions.queries import TimelineEvent, case_timeline
 from outreach.interventions.services import logged_contacts, rule_config
 from outreach.registers.models import ImportBatch, Mark
-from outreach.registers.store import week_bounds
+from outreach.registers.store import days_with_possible, week_bounds
 from outreach.schools.models import Pupil, PupilContact, School, Trust
 from outreach.schools.queries import on_roll
 
@@ -85,31 +83,8 @@ class TodayLists:
 def school_days(school_id: int, first: date, last: date) -> tuple[date, ...]:
     """Days in [first, last] on which the school had a session counted in possible (any pupil):
     the same notion of a school day the intervention rules use, so closures and holidays drop
-    out. One index probe per day (``EXISTS`` stops at the first such mark) instead of reading
-    every mark of the window; plain SQL, as compiling dozens of probes costs more than running them."""
-    by_table: dict[str, list[date]] = {}
-    day = first
-    while day <= last:
-        by_table.setdefault(table_for(day).name, []).append(day)
-        day += timedelta(days=1)
-    found: list[date] = []
-    for table, days in by_table.items():
-        # Each day with its Monday: the marks view finds that week's rows by index.
-        values = ", ".join(f"(:d{i}, :w{i})" for i in range(len(days)))
-        sql = text(f"WITH v(day, monday) AS (VALUES {values}) SELECT v.day FROM v WHERE EXISTS (SELECT 1 FROM marks m "
-                   "WHERE m.school_id = :school_id AND m.week_start = v.monday AND m.date = v.day "
-                   "AND m.code IN :codes)").bindparams(bindparam("codes", expanding=True))
-        params: dict[str, Any] = {f"d{i}": d for i, d in enumerate(days)}
-        params.update({f"w{i}": week_start(d) for i, d in enumerate(days)})
-        rows = db.session.execute(sql, {**params, "school_id": school_id, "codes": list(_possible_codes_of(table))})
-        found.extend(d if isinstance(d, date) else date.fromisoformat(d) for (d,) in rows)
-    return tuple(sorted(found))
-
-
-@lru_cache(maxsize=8)
-def _possible_codes_of(table: str) -> tuple[str, ...]:
-    found = next(t for t in TABLES if t.name == table)
-    return tuple(sorted(c.code for c in found.codes.values() if c.category.in_possible))
+    out (``registers.store.days_with_possible``)."""
+    return tuple(days_with_possible(db.session, school_id, first, last))
 
 
 def last_register_imports(school_id: int, limit: int = 2) -> list[ImportBatch]:

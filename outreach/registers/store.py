@@ -497,6 +497,51 @@ def recount(session: Session, school_id: int, first: date | None = None, last: d
     return int(keep.sum())
 
 
+# --- reading a school's days without unfolding its marks -----------------------------------------
+
+
+def days_with_possible(session: Session, school_id: int, first: date, last: date) -> list[date]:
+    """Days in [first, last] on which any pupil of the school has a mark counted in possible
+    sessions (the school's days open: closures and holidays drop out). Reads each distinct week
+    of codes once (most pupils' weeks repeat a few patterns) instead of unfolding every mark."""
+    rows = session.execute(text(
+        "SELECT DISTINCT week_start, codes FROM pupil_weeks WHERE school_id = :school "
+        "AND week_start >= :first AND week_start <= :last"),
+        {"school": school_id, "first": week_bounds(first, last)[0], "last": last}).all()
+    if not rows:
+        return []
+    vocab: list[str] = []
+    grid = _decode_codes([r[1] for r in rows], vocab)
+    weeks = np.array([_as_ordinal(r[0]) for r in rows], dtype=np.int64)
+    classifier = _Classifier(weeks, vocab)
+    day = (weeks - classifier.first)[:, None] + (np.arange(SLOTS) // 2)[None, :]
+    category = classifier.table[day, np.where(grid >= 0, grid, classifier.empty)]
+    possible = (category >= 0) & (category < _CATEGORY_INDEX[Category.NOT_COUNTED])
+    days = np.unique((weeks[:, None] + (np.arange(SLOTS) // 2)[None, :])[possible])
+    return [d for d in map(date.fromordinal, days.tolist()) if first <= d <= last]
+
+
+def has_marks(session: Session, school_id: int, first: date, last: date) -> bool:
+    """Whether the school holds any mark in [first, last]: for each week, one index probe that
+    looks at the characters of those days in the week's codes."""
+    monday = week_bounds(first, first)[0]
+    while monday <= last:
+        start = max(first, monday)
+        end = min(last, monday + timedelta(days=6))
+        if start <= end:
+            position = (start - monday).days * 2 * CODE_WIDTH + 1
+            width = ((end - start).days + 1) * 2 * CODE_WIDTH
+            found = session.execute(text(
+                "SELECT 1 FROM pupil_weeks WHERE school_id = :school AND week_start = :monday "
+                "AND substr(codes, :position, :width) <> :blank LIMIT 1"),
+                {"school": school_id, "monday": monday, "position": position, "width": width,
+                 "blank": " " * width}).first()
+            if found is not None:
+                return True
+        monday += timedelta(days=7)
+    return False
+
+
 def week_bounds(first: date, last: date) -> tuple[date, date]:
     """The ``week_start`` range holding the dates [first, last]: readers of the ``marks`` view
     add it so the database finds the weeks by index instead of unfolding every row."""
