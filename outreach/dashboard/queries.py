@@ -83,8 +83,10 @@ class TodayLists:
 def school_days(school_id: int, first: date, last: date) -> tuple[date, ...]:
     """Days in [first, last] on which the school had a session counted in possible (any pupil):
     the same notion of a school day the intervention rules use, so closures and holidays drop
-    out (``registers.store.days_with_possible``)."""
-    return tuple(days_with_possible(db.session, school_id, first, last))
+    out (``registers.store.days_with_possible``). Kept per process at the school's figure version,
+    as figures are: they change only when marks are written, and Today asks on every visit."""
+    return cache.cached([school_id], ("school_days", first, last),
+                        lambda: tuple(days_with_possible(db.session, school_id, first, last)), figures_only=True)
 
 
 def last_register_imports(school_id: int, limit: int = 2) -> list[ImportBatch]:
