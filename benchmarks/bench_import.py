@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_queries import describe_machine, generate_marks, make_app, median_ms, school_days
+from benchmarks.bench_queries import (describe_machine, ensure_pg_database, generate_marks, make_app, median_ms,
+                                      school_days)
 
 DATA = Path(__file__).resolve().parent / ".data"
 PG_DATABASE = "outreach_bench_import"
@@ -228,15 +229,6 @@ def run_child(kind: str, url: str, files: list[Path]) -> dict:
         sys.stderr.write(done.stderr)
         raise SystemExit(f"child {kind} failed on {url}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def ensure_pg_database(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def pg_version(url: str) -> str:

@@ -49,9 +49,9 @@ def prepare_database(kind: str, tmp: Path) -> str:
         return f"sqlite:///{tmp / 'bench_outbox.db'}"
     import psycopg
 
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DB,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
+    from benchmarks.bench_queries import ensure_pg_database
+
+    ensure_pg_database(f"{PG_SERVER}/{PG_DB}")
     with psycopg.connect(f"{PG_SERVER}/{PG_DB}", autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")

@@ -85,6 +85,16 @@ def generate_marks(pupil_ids: list[int], school_id: int, days: list[date], seed:
     return rows
 
 
+def ensure_pg_database(url: str) -> None:
+    """Create the benchmark's database if the server has none of that name (a fresh machine)."""
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def make_app(url: str, schema: str = PG_SCHEMA):
     """An app bound to ``url`` with the schema built by the real migrations. On PostgreSQL
     everything lives in its own schema so the benchmark never touches a test database's tables."""
@@ -291,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         ok &= report(built, timings)
     if not args.sqlite_only:
         url = os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG_URL)
+        ensure_pg_database(url)
         try:
             built, timings = run_engine(url, args.pupils, args.runs)
             ok &= report(built, timings)

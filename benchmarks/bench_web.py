@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                    "(repeatable; the healthz baseline always runs)")
     args = parser.parse_args(argv)
     args.port = free_port()
-    from benchmarks.bench_import import ensure_pg_database
+    from benchmarks.bench_queries import ensure_pg_database
 
     ensure_pg_database(args.database_url)  # a fresh machine has no bench database yet
     values = prepare_database(args.database_url, args.schools, args.pupils)

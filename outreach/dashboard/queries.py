@@ -89,6 +89,19 @@ def school_days(school_id: int, first: date, last: date) -> tuple[date, ...]:
                         lambda: tuple(days_with_possible(db.session, school_id, first, last)), figures_only=True)
 
 
+def _n_marks(school_id: int, first: date, last: date) -> tuple[tuple[int, date, str, str], ...]:
+    """The school's N marks in [first, last]: only weeks holding an N are unfolded (no other code
+    has the letter), and the answer is kept at the school's figure version, as the school days
+    are (Today asks on every visit; marks change only with an import)."""
+    def read() -> tuple[tuple[int, date, str, str], ...]:
+        return tuple(tuple(r) for r in db.session.execute(  # type: ignore[misc]
+            select(Mark.pupil_id, Mark.date, Mark.session, Mark.code).where(
+                Mark.school_id == school_id, Mark.week_start.between(*week_bounds(first, last)),
+                Mark.week_codes.like("%N%"), Mark.date >= first, Mark.date <= last, Mark.code == "N")))
+
+    return cache.cached([school_id], ("n_marks", first, last), read, figures_only=True)
+
+
 def last_register_imports(school_id: int, limit: int = 2) -> list[ImportBatch]:
     return list(db.session.scalars(
         select(ImportBatch).where(ImportBatch.school_id == school_id, ImportBatch.kind == "registers",
@@ -126,10 +139,7 @@ def today_lists(school: School, as_of: date | None = None) -> TodayLists:
     window = max(year_start, week_start(as_of) - timedelta(weeks=CALENDAR_WEEKS))
     cal = rules.Calendar(school_days(school.id, window, as_of))
     out.is_school_day = as_of in cal.days
-    n_rows = db.session.execute(select(Mark.pupil_id, Mark.date, Mark.session, Mark.code).where(
-        Mark.school_id == school.id, Mark.week_start.between(*week_bounds(year_start, as_of)),
-        Mark.week_codes.like("%N%"),  # only weeks holding an N are unfolded (no other code has an N)
-        Mark.date >= year_start, Mark.date <= as_of, Mark.code == "N"))
+    n_rows = _n_marks(school.id, year_start, as_of)
     registers = rules.summarise_marks(n_rows)
     today_ids = [pid for pid, days in registers.items() if as_of in days]
     contacted = logged_contacts(school.id, today_ids, window, as_of) if today_ids else {}
