@@ -2,9 +2,10 @@
 sides (which own every figure: this module adds no arithmetic of its own beyond choosing ranges).
 
 Figures come from pupil-week rollups (``attendance.queries``). Raw marks are read only where a
-page is about marks themselves: one pupil's calendar (a few hundred rows by primary key), and on
-Today the school's ``N`` marks this year plus the dates of the last few weeks (index range reads
-on ``ix_marks_school_date``).
+page is about marks themselves: one pupil's calendar (their weeks by primary key, unfolded by
+the ``marks`` view), and on Today the school's ``N`` marks this year (only weeks holding an N
+are unfolded) and its school days of the last few weeks (``store.days_with_possible``), both
+kept at the school's figure version.
 """
 from __future__ import annotations
 

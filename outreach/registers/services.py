@@ -308,7 +308,7 @@ def _upsert_ctf_pupil(school_id: int, rec: "ctf.CtfPupil", report: ImportReport,
     return _Enrolment(pupil.id, pupil.admission_date, pupil.leaving_date)
 
 
-# --- the stage and the set-based merge ---------------------------------------------------------
+# --- the stage (streaming path) and the merge -----------------------------------------------------
 
 STAGE = "_import_stage"
 
