@@ -18,7 +18,9 @@ together they were a third of a large school's first import (the pupil key alone
 writer, takes pupil ids from the school's roster inside the import's transaction. What the pupil
 key did that matters, deleting a pupil's weeks with the pupil, is an ``AFTER DELETE`` trigger on
 ``pupils`` (both engines; SQLite here never enforced the key). A later migration that rebuilds
-``pupils`` with SQLite batch mode must create ``pupils_delete_weeks`` again.
+``pupils`` with SQLite batch mode must create ``pupils_delete_weeks`` again, and one that
+rebuilds ``pupil_weeks`` that way must drop the ``marks`` view first and create it again after
+(``unfolded`` below gives its query).
 
 Data: every existing mark is moved into its week's row and every row recounted from its codes
 (the code table is the application's, ``outreach.attendance.codes``).
