@@ -369,15 +369,11 @@ def _plan(school_id: int, rng: DateRange) -> tuple[tuple[date, date] | None, lis
     for edge in edges:
         monday = week_start(edge.start)
         outside = [(monday, edge.start - timedelta(days=1)), (edge.end + timedelta(days=1), monday + timedelta(days=6))]
-        if any(a <= b and _has_marks(school_id, a, b) for a, b in outside):
+        if any(a <= b and has_marks(db.session, school_id, a, b) for a, b in outside):
             marks_edges.append(edge)
         else:
             whole = (min(whole[0], monday), max(whole[1], monday)) if whole else (monday, monday)
     return whole, marks_edges
-
-
-def _has_marks(school_id: int, first: date, last: date) -> bool:
-    return has_marks(db.session, school_id, first, last)
 
 
 # Whole weeks are read as packed integers: each pupil-week row becomes one integer holding the

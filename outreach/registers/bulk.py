@@ -22,10 +22,9 @@ import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +35,9 @@ from outreach.registers.formats.long_csv import REQUIRED
 from outreach.registers.mappings import ColumnMapping, find_columns
 from outreach.registers.report import ProblemLog
 from outreach.schools.models import Pupil
+
+if TYPE_CHECKING:  # pandas is imported by the functions that read a file: not at start-up
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class _Column:
     def add(self, values: pd.Series) -> bool:
         """Take a chunk's values (strings, or a categorical of strings); False if pandas read
         them as something else (a categorical of numbers: "007" would have become 7)."""
+        import pandas as pd
+
         if isinstance(values.dtype, pd.CategoricalDtype):
             uniques = values.cat.categories
             if not pd.api.types.is_string_dtype(uniques.dtype):
@@ -129,13 +133,13 @@ def load(session: Session, path: Path, mapping: ColumnMapping, *, school_id: int
     vocab_index = {c: i for i, c in enumerate(vocab)}
     code_of = np.array([vocab_index.get(c, -1) for c in normal], dtype=np.int64)
 
-    code_ids, day_ids = code_of[code.ids()], day.ids()
+    raw_code, day_ids = code.ids(), day.ids()
+    code_ids = code_of[raw_code]
     taken = code_ids >= 0
     warnings = ProblemLog(file_name)
     not_taken = int((~taken).sum())
     if not_taken:
         field_name = header[found["code"]].strip()
-        raw_code = code.ids()
         for i in np.flatnonzero(~taken)[:warnings.limit].tolist():
             warnings.add(Problem(NOT_TAKEN_MESSAGE, line=i + 2, field=field_name,
                                  value=normal[raw_code[i]] or "(blank)"))
@@ -299,6 +303,8 @@ def _read(path: Path, positions: list[int], progress: Progress | None,
 
 def _read_as(path: Path, positions: list[int], order: list[int], dtype: Any, progress: Progress | None,
              total: int | None) -> list[_Column] | None | bool:
+    import pandas as pd
+
     out = [_Column() for _ in positions]
     done = 0
     # A hundred progress reports for a file of known size, else chunks of CHUNK_ROWS.

@@ -359,9 +359,9 @@ class _SqliteStage(_Stage):
     """A WITHOUT ROWID table keyed by session: rows arrive de-duplicated and in key order, and
     a second row for a session with a different code is kept aside (``other_code``) to report."""
 
-    # Page cache for the import's connection while it runs (KiB, SQLite's negative form). The
-    # default 2 MB thrashes once marks' (school_id, date, ...) index outgrows it: a year arrives
-    # pupil by pupil, so that index takes its entries in scattered places. Put back by restore().
+    # Page cache for the import's connection while it runs (KiB, SQLite's negative form): a
+    # year streamed through the stage is ~750,000 rows in one B-tree, which thrashes SQLite's
+    # default 2 MB cache. Put back by restore().
     CACHE_KIB = 65_536
 
     def _create(self) -> None:
@@ -404,8 +404,8 @@ class _PostgresStage(_Stage):
     """A plain temporary table filled by COPY; repeats are found with one hash aggregate."""
 
     # Memory for each sort and hash of the import's statements, for its transaction only
-    # (SET LOCAL). With the server's default of 4 MB, a year's rows (~750,000) are sorted on disk
-    # and the stage's join to marks runs in batches through temporary files.
+    # (SET LOCAL). With the server's default of 4 MB, the duplicate check's hash aggregate over a
+    # year's staged rows (~750,000) spills to temporary files.
     WORK_MEM = "64MB"
 
     def _create(self) -> None:
